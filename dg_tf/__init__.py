@@ -1,0 +1,1 @@
+"""dg_tf: DoppelGANger in TensorFlow 2 / Keras 3."""

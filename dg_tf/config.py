@@ -1,0 +1,223 @@
+"""The single configuration of a DoppelGANger model and its training run.
+
+Every hyperparameter lives in :class:`DGConfig`; CLI flags, the saved
+``config.json`` and TensorBoard's hparams text derive from it. Defaults are the
+paper's (Lin et al., IMC 2020, §4 and appendix B); see ``../shared/README.md``
+"Defaults = the paper". No TensorFlow import here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from dg_tf.errors import ConfigError
+
+__all__ = ["DGConfig", "auto_sample_len"]
+
+LSTMInitialState = Literal["random", "zero", "learned"]
+_INITIAL_STATES = typing.get_args(LSTMInitialState)
+
+#: Target number of LSTM passes T = L / S for the automatic sample_len (paper §4.4:
+#: "setting S so that T/S ... is around 50 gives good results").
+TARGET_ROLLOUTS = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class DGConfig:
+    """Hyperparameters of DoppelGANger.
+
+    Structure (paper appendix B):
+        sample_len: S, records generated per LSTM pass (§4.1, batch generation).
+            ``None`` picks the divisor of the series length L whose number of
+            passes L/S is closest to 50, the paper's advice (§4.4).
+        attribute_noise_dim: width of the noise of the attribute generator.
+        addi_attribute_noise_dim: width of the noise of the min/max generator.
+        feature_noise_dim: width of the noise fed to each LSTM pass.
+        attribute_hidden_layers / attribute_hidden_units: hidden Dense+ReLU+BatchNorm
+            blocks of both attribute MLPs.
+        feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
+        critic_hidden_layers / critic_hidden_units: hidden Dense+ReLU layers of the critic.
+        aux_critic_hidden_layers / aux_critic_hidden_units: same for the auxiliary critic.
+        lstm_initial_state: "random" (N(0,1) per call, as the original), "zero" or
+            "learned" (a trained vector, init N(0, 0.02)).
+        batch_norm_momentum / batch_norm_epsilon: of the attribute MLPs' BatchNorm
+            (TF1 decay 0.9, eps 1e-5; Keras' defaults differ).
+
+    Transformation:
+        self_norm: auto-normalization (§4.2): per-sample min/max become two
+            generated "additional attributes" per continuous feature column.
+        self_norm_eps: widening of each per-sample min/max (original: 1e-4).
+
+    Loss (§4.3, appendix B):
+        use_aux_critic: train the auxiliary attribute critic.
+        aux_critic_weight: alpha, weight of the auxiliary critic in the generator loss.
+        gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
+            the critic and the auxiliary critic.
+        num_packing: PacGAN packing degree (1 = off).
+
+    Training:
+        epochs: passes over the data; each has N // batch_size steps.
+        batch_size: samples per step, drawn with replacement (as the original).
+        critic_rounds / generator_rounds: critic and generator updates per step.
+        generator_lr / critic_lr / aux_critic_lr, adam_beta1, adam_beta2,
+            adam_epsilon: Adam per network (TF1's epsilon 1e-8).
+        seed: seeds every random draw (weights, noise, batches, penalty mixing).
+        checkpoint_every: epochs between checkpoints (the last epoch always is one).
+        checkpoints_to_keep: checkpoints kept on disk.
+        figure_every: epochs between TensorBoard figures of generated series
+            (0 = never).
+        generate_batch_size: samples generated per forward pass.
+    """
+
+    # structure
+    sample_len: int | None = None
+    attribute_noise_dim: int = 5
+    addi_attribute_noise_dim: int = 5
+    feature_noise_dim: int = 5
+    attribute_hidden_layers: int = 2
+    attribute_hidden_units: int = 100
+    feature_lstm_layers: int = 1
+    feature_lstm_units: int = 100
+    critic_hidden_layers: int = 4
+    critic_hidden_units: int = 200
+    aux_critic_hidden_layers: int = 4
+    aux_critic_hidden_units: int = 200
+    lstm_initial_state: LSTMInitialState = "random"
+    batch_norm_momentum: float = 0.9
+    batch_norm_epsilon: float = 1e-5
+    # transformation
+    self_norm: bool = True
+    self_norm_eps: float = 1e-4
+    # loss
+    use_aux_critic: bool = True
+    aux_critic_weight: float = 1.0
+    gradient_penalty_weight: float = 10.0
+    aux_gradient_penalty_weight: float = 10.0
+    num_packing: int = 1
+    # training
+    epochs: int = 400
+    batch_size: int = 100
+    critic_rounds: int = 1
+    generator_rounds: int = 1
+    generator_lr: float = 1e-3
+    critic_lr: float = 1e-3
+    aux_critic_lr: float = 1e-3
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    seed: int = 0
+    checkpoint_every: int = 50
+    checkpoints_to_keep: int = 5
+    figure_every: int = 50
+    generate_batch_size: int = 1000
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            expected = hints[field.name]
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, field.name, float(value))
+                continue
+            if not _matches(value, expected):
+                raise ConfigError(f"{field.name}={value!r} must be of type {_type_name(expected)}")
+        positive = [
+            "attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim",
+            "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units",
+            "critic_hidden_units", "aux_critic_hidden_units", "num_packing", "epochs",
+            "batch_size", "critic_rounds", "generator_rounds", "checkpoint_every",
+            "checkpoints_to_keep", "generate_batch_size", "generator_lr", "critic_lr",
+            "aux_critic_lr", "self_norm_eps", "batch_norm_epsilon", "adam_epsilon",
+        ]
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be > 0")
+        non_negative = [
+            "attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers",
+            "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight",
+            "figure_every", "seed",
+        ]
+        for name in non_negative:
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be >= 0")
+        if self.sample_len is not None and self.sample_len < 1:
+            raise ConfigError(f"sample_len={self.sample_len!r} must be >= 1 or None (automatic)")
+        for name in ("adam_beta1", "adam_beta2", "batch_norm_momentum"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
+        if self.lstm_initial_state not in _INITIAL_STATES:
+            raise ConfigError(
+                f"lstm_initial_state={self.lstm_initial_state!r} must be one of {list(_INITIAL_STATES)}"
+            )
+
+    def resolved_sample_len(self, max_length: int) -> int:
+        """The sample_len S to use for series of padded length ``max_length``."""
+        return self.sample_len if self.sample_len is not None else auto_sample_len(max_length)
+
+    def replace(self, **changes: Any) -> "DGConfig":
+        """A copy with ``changes`` applied (validated like a new config)."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DGConfig":
+        """Build a config from a dict; unknown keys are an error naming them."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
+        return cls().replace(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DGConfig":
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "DGConfig":
+        """Read a JSON config file; errors name the file."""
+        try:
+            return cls.from_json(Path(path).read_text())
+        except (OSError, json.JSONDecodeError, ConfigError) as err:
+            raise ConfigError(f"{path}: {err}") from err
+
+
+def auto_sample_len(max_length: int) -> int:
+    """The divisor S of ``max_length`` whose number of LSTM passes L/S is closest to 50.
+
+    Ties go to the smaller S (more passes, easier per-pass generation), paper §4.4.
+    """
+    if max_length < 1:
+        raise ConfigError(f"max_length={max_length} must be >= 1")
+    divisors = [s for s in range(1, max_length + 1) if max_length % s == 0]
+    return min(divisors, key=lambda s: (abs(max_length / s - TARGET_ROLLOUTS), s))
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    origin = typing.get_origin(expected)
+    if origin is Literal:
+        return value in typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, float)
+    return isinstance(value, expected)
+
+
+def _type_name(expected: Any) -> str:
+    args = typing.get_args(expected)
+    return " | ".join(_type_name(a) for a in args) if args else getattr(expected, "__name__", str(expected))
