@@ -40,6 +40,7 @@ import numpy as np
 from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
 
 __all__ = [
+    "additional_outputs",
     "normalize_per_sample",
     "renormalize_per_sample",
     "add_gen_flag_channels",
@@ -122,6 +123,20 @@ def _active(gen_flags: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 
 
+def additional_outputs(feature_outputs: Sequence[Output]) -> list[Output]:
+    """Specs of the additional attributes that auto-normalization adds.
+
+    Per continuous feature column, in column order:
+    ``Output(CONTINUOUS, 1, <the feature's normalization>)`` for (max+min)/2 and
+    ``Output(CONTINUOUS, 1, ZERO_ONE)`` for (max-min)/2. Empty without continuous columns.
+    """
+    outputs: list[Output] = []
+    for _, norm in _continuous_columns(feature_outputs):
+        outputs.append(Output(OutputType.CONTINUOUS, 1, norm))
+        outputs.append(Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE))
+    return outputs
+
+
 def normalize_per_sample(
     features: np.ndarray,
     gen_flags: np.ndarray,
@@ -157,10 +172,7 @@ def normalize_per_sample(
         * additional_attributes: float32 [N, 2*C], per continuous column in
           column order the pair ``((max+min)/2, (max-min)/2)``; [N, 0] when
           there is no continuous column (original issue #37);
-        * additional_outputs: 2*C outputs, per column
-          ``Output(CONTINUOUS, 1, <the feature's normalization>)`` for the mid
-          and ``Output(CONTINUOUS, 1, ZERO_ONE)`` for the half-range; empty
-          when C = 0.
+        * additional_outputs: the 2*C specs of :func:`additional_outputs`.
 
     Raises:
         ValueError: shapes do not match each other or ``feature_outputs``, or
@@ -197,11 +209,11 @@ def normalize_per_sample(
     mid = (max_ + min_) / 2.0
     half = (max_ - min_) / 2.0
     additional = np.stack([mid, half], axis=-1).reshape(n, 2 * len(columns))
-    additional_outputs: list[Output] = []
-    for _, norm in columns:
-        additional_outputs.append(Output(OutputType.CONTINUOUS, 1, norm))
-        additional_outputs.append(Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE))
-    return normalized.astype(np.float32), additional.astype(np.float32), additional_outputs
+    return (
+        normalized.astype(np.float32),
+        additional.astype(np.float32),
+        additional_outputs(feature_outputs),
+    )
 
 
 def renormalize_per_sample(

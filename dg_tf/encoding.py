@@ -1,0 +1,163 @@
+"""Between a :class:`~dg_tf.data.Dataset` and what the networks see.
+
+The model works on an *encoded* representation (paper §4.2, appendix B):
+
+- features [N, L, D]: the dataset's features, auto-normalized per sample when
+  ``self_norm`` is on, plus the 2 generation-flag channels (D = K + 2);
+- attributes [N, A]: the real attributes, then the additional (min/max)
+  attributes when ``self_norm`` is on.
+
+:class:`Encoding` remembers the specs and sizes fitted on the training data
+and converts both ways. Decoding generated data also rounds discrete outputs
+to one-hot, masks every step after the end and clips continuous values to
+their declared range (rescaled values may overshoot it slightly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from dg_tf.config import DGConfig
+from dg_tf.data.dataset import Dataset
+from dg_tf.data.specs import Output, gen_flag_output, total_dim
+from dg_tf.data.validation import check_sample_len
+from dg_tf.transforms import (
+    add_gen_flag_channels,
+    additional_outputs,
+    clip_to_ranges,
+    discrete_to_one_hot,
+    mask_after_end,
+    normalize_per_sample,
+    renormalize_per_sample,
+)
+
+__all__ = ["Encoding"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoding:
+    """Specs and sizes of the encoded representation.
+
+    Attributes:
+        feature_outputs: the dataset's feature specs (no generation flag).
+        attribute_outputs: the dataset's (real) attribute specs.
+        max_length: L.
+        sample_len: S, dividing L.
+        self_norm: auto-normalization on.
+        self_norm_eps: widening of the per-sample ranges.
+    """
+
+    feature_outputs: tuple[Output, ...]
+    attribute_outputs: tuple[Output, ...]
+    max_length: int
+    sample_len: int
+    self_norm: bool
+    self_norm_eps: float
+
+    @classmethod
+    def for_dataset(cls, dataset: Dataset, config: DGConfig, source: str = "<dataset>") -> "Encoding":
+        """The encoding of ``dataset`` under ``config`` (resolves the automatic sample_len)."""
+        sample_len = config.resolved_sample_len(dataset.max_length)
+        check_sample_len(dataset.max_length, sample_len, source)
+        return cls(
+            tuple(dataset.feature_outputs),
+            tuple(dataset.attribute_outputs),
+            dataset.max_length,
+            sample_len,
+            config.self_norm,
+            config.self_norm_eps,
+        )
+
+    @property
+    def addi_outputs(self) -> list[Output]:
+        """Specs of the additional (min/max) attributes; empty without self_norm."""
+        return additional_outputs(self.feature_outputs) if self.self_norm else []
+
+    @property
+    def model_feature_outputs(self) -> list[Output]:
+        """Feature specs the generator emits: the dataset's plus the generation flag."""
+        return [*self.feature_outputs, gen_flag_output()]
+
+    @property
+    def num_real_attributes(self) -> int:
+        """Width of the real attribute columns (A_real)."""
+        return total_dim(self.attribute_outputs)
+
+    def encode(self, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+        """Encode a (validated) dataset.
+
+        Returns:
+            features float32 [N, L, K + 2] and attributes float32 [N, A_real + A_addi].
+        """
+        features = dataset.features
+        attributes = dataset.attributes.astype(np.float32)
+        if self.self_norm:
+            features, addi, _ = normalize_per_sample(
+                features, dataset.gen_flags, self.feature_outputs, self.self_norm_eps
+            )
+            attributes = np.concatenate([attributes, addi], axis=1)
+        features = add_gen_flag_channels(features, dataset.gen_flags, self.sample_len)
+        return features.astype(np.float32), attributes
+
+    def decode(
+        self,
+        features: np.ndarray,
+        attributes: np.ndarray,
+        gen_flags: np.ndarray,
+        *,
+        attribute_probabilities: bool = False,
+    ) -> Dataset:
+        """Turn generated encoded data back into a dataset in the input's scale.
+
+        Args:
+            features: float32 [N, L, K + 2] generator output (flag channels last).
+            attributes: float32 [N, A_real + A_addi] generator output.
+            gen_flags: float32 [N, L] generated flags (1 through the end step).
+            attribute_probabilities: keep discrete attributes as the generator's
+                probabilities instead of one-hot.
+
+        Returns:
+            A :class:`Dataset` with features [N, L, K], attributes [N, A_real]
+            and the flags; features are zero after each series' end.
+        """
+        real_width = self.num_real_attributes
+        values = discrete_to_one_hot(features[..., :-2], self.feature_outputs)
+        if self.self_norm:
+            values = renormalize_per_sample(
+                values, attributes[:, real_width:], gen_flags, self.feature_outputs
+            )
+        values = mask_after_end(clip_to_ranges(values, self.feature_outputs), gen_flags)
+        real = attributes[:, :real_width]
+        if not attribute_probabilities:
+            real = discrete_to_one_hot(real, self.attribute_outputs)
+        return Dataset(
+            features=values.astype(np.float32),
+            attributes=clip_to_ranges(real, self.attribute_outputs).astype(np.float32),
+            gen_flags=gen_flags.astype(np.float32),
+            feature_outputs=list(self.feature_outputs),
+            attribute_outputs=list(self.attribute_outputs),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature_outputs": [o.to_dict() for o in self.feature_outputs],
+            "attribute_outputs": [o.to_dict() for o in self.attribute_outputs],
+            "max_length": self.max_length,
+            "sample_len": self.sample_len,
+            "self_norm": self.self_norm,
+            "self_norm_eps": self.self_norm_eps,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Encoding":
+        return cls(
+            tuple(Output.from_dict(o) for o in data["feature_outputs"]),
+            tuple(Output.from_dict(o) for o in data["attribute_outputs"]),
+            int(data["max_length"]),
+            int(data["sample_len"]),
+            bool(data["self_norm"]),
+            float(data["self_norm_eps"]),
+        )

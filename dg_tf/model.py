@@ -1,0 +1,260 @@
+"""``DoppelGANger``: the public model (fit, generate, save, load).
+
+Works in the dataset's own space: ``fit`` takes a :class:`~dg_tf.data.Dataset`
+and ``generate`` returns one, features in the input's scale, discrete
+attributes one-hot. Encoding (auto-normalization, generation flags) and
+decoding happen inside (see :mod:`dg_tf.encoding`).
+
+A model folder (``save``/``load``, and every training run folder) holds:
+``config.json`` (the :class:`~dg_tf.config.DGConfig`), ``model.json`` (specs and
+sizes, human-readable) and ``weights/`` (generator and critics).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from dg_tf.config import DGConfig
+from dg_tf.data.dataset import Dataset
+from dg_tf.data.specs import Output, total_dim
+from dg_tf.data.validation import validate_attributes, validate_dataset
+from dg_tf.encoding import Encoding
+from dg_tf.errors import DataFormatError, DGError
+from dg_tf.fileio import atomic_write
+from dg_tf.models import AttributeCritic, Critic, Generator
+from dg_tf.plotting import figure_to_image, plot_series
+from dg_tf.seeding import derive_seed
+from dg_tf.training import Progress, Trainer
+
+__all__ = ["DoppelGANger"]
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.json"
+WEIGHTS_PREFIX = "weights/weights"
+#: Seed of the series drawn for the training figures (the same ones every time).
+FIGURE_SEED = 12345
+
+
+class DoppelGANger:
+    """DoppelGANger for time series with metadata (Lin et al., IMC 2020).
+
+    Args:
+        config: hyperparameters; ``None`` uses the paper's defaults.
+        feature_outputs: specs of the feature columns of the data to fit.
+        attribute_outputs: specs of its attribute columns.
+    """
+
+    def __init__(
+        self,
+        config: DGConfig | None,
+        feature_outputs: Sequence[Output],
+        attribute_outputs: Sequence[Output],
+    ):
+        self.config = config if config is not None else DGConfig()
+        self.feature_outputs = list(feature_outputs)
+        self.attribute_outputs = list(attribute_outputs)
+        self.encoding: Encoding | None = None
+        self.generator: Generator | None = None
+        self.critic: Critic | None = None
+        self.aux_critic: AttributeCritic | None = None
+
+    # ----------------------------------------------------------- networks
+    def _build(self, encoding: Encoding) -> None:
+        """Create the networks for ``encoding`` and their variables."""
+        c = self.config
+        self.encoding = encoding
+        self.generator = Generator(
+            c, encoding.model_feature_outputs, list(encoding.attribute_outputs),
+            encoding.addi_outputs, encoding.max_length, encoding.sample_len, name="generator",
+        )
+        self.critic = Critic(c.critic_hidden_layers, c.critic_hidden_units,
+                             derive_seed(c.seed, "critic"), name="critic")
+        self.aux_critic = (
+            AttributeCritic(c.aux_critic_hidden_layers, c.aux_critic_hidden_units,
+                            derive_seed(c.seed, "aux_critic"), name="aux_critic")
+            if c.use_aux_critic else None
+        )
+        probe_rng = tf.random.Generator.from_seed(0)
+        fake = self.generator(self.generator.sample_noise(probe_rng, c.num_packing), training=False)
+        packed_features = tf.reshape(fake["features"], [1, -1])
+        packed_attributes = tf.reshape(fake["attributes"], [1, -1])
+        self.critic(packed_features, packed_attributes)
+        if self.aux_critic is not None:
+            self.aux_critic(packed_attributes)
+        self._sample = tf.function(self._sample_batch)
+
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        parts = dict(generator=self.generator, critic=self.critic)
+        if self.aux_critic is not None:
+            parts["aux_critic"] = self.aux_critic
+        return tf.train.Checkpoint(**parts)
+
+    def _require_built(self) -> Encoding:
+        if self.encoding is None:
+            raise DGError("the model is not trained: call fit() or DoppelGANger.load() first")
+        return self.encoding
+
+    # ----------------------------------------------------------- training
+    def fit(
+        self,
+        dataset: Dataset,
+        *,
+        run_dir: str | Path | None = None,
+        logdir: str | Path | None = None,
+        resume: bool = False,
+        progress: Progress | None = None,
+        source: str = "<dataset>",
+    ) -> "DoppelGANger":
+        """Train on ``dataset`` for ``config.epochs`` epochs.
+
+        Args:
+            dataset: training data matching the model's specs.
+            run_dir: folder for ``config.json``/``model.json`` (written first),
+                ``checkpoints/`` and, at the end, the weights; ``None`` keeps
+                nothing on disk.
+            logdir: TensorBoard folder; default ``run_dir/logs``.
+            resume: continue from the latest checkpoint in ``run_dir``.
+            progress: receives per-step and per-epoch progress.
+            source: name of the data's origin, used in error messages.
+
+        Raises:
+            DataFormatError: the data breaks the format or does not match the specs.
+            TrainingDivergedError: a loss became NaN/Inf.
+        """
+        if dataset.feature_outputs != self.feature_outputs or dataset.attribute_outputs != self.attribute_outputs:
+            raise DataFormatError(source, "outputs", None,
+                                  "the dataset's feature/attribute specs differ from the model's")
+        validate_dataset(dataset, source)
+        encoding = Encoding.for_dataset(dataset, self.config, source)
+        if self.encoding is None or self.encoding != encoding:
+            self._build(encoding)
+        features, attributes = encoding.encode(dataset)
+        run_path = Path(run_dir) if run_dir is not None else None
+        if run_path is not None:
+            self._save_description(run_path)
+            logdir = logdir if logdir is not None else run_path / "logs"
+        trainer = Trainer(
+            self.config, self.generator, self.critic, self.aux_critic, features, attributes,
+            checkpoint_dir=run_path / "checkpoints" if run_path is not None else None,
+            logdir=logdir,
+            figure_fn=self._figure,
+        )
+        if resume:
+            if run_path is None:
+                raise DGError("resume=True needs the run_dir whose checkpoints to resume")
+            if trainer.restore() == 0:
+                logger.warning("no checkpoint in %s; training from the start", run_path / "checkpoints")
+        logger.info(
+            "training on %d series of length %d (sample_len %d) for %d epochs of %d steps",
+            dataset.num_samples, dataset.max_length, encoding.sample_len,
+            self.config.epochs, trainer.steps_per_epoch,
+        )
+        trainer.train(self.config.epochs, progress)
+        if run_path is not None:
+            self.save(run_path)
+        return self
+
+    def _figure(self, epoch: int) -> np.ndarray:
+        sample = self.generate(5, seed=FIGURE_SEED)
+        return figure_to_image(plot_series(sample, title=f"generated series, epoch {epoch}"))
+
+    # --------------------------------------------------------- generation
+    def _sample_batch(self, noise, attributes):
+        out = self.generator(noise, attributes, training=False)
+        return out["features"], out["attributes"], out["gen_flags"]
+
+    def generate(
+        self,
+        n: int,
+        attributes: np.ndarray | None = None,
+        seed: int | None = None,
+        *,
+        attribute_probabilities: bool = False,
+    ) -> Dataset:
+        """Generate ``n`` series with their attributes.
+
+        Runs in batches of ``config.generate_batch_size`` (the last one is
+        generated whole and truncated, so ``generate(n)`` is a prefix of
+        ``generate(m)`` for m > n with the same seed).
+
+        Args:
+            n: number of series.
+            attributes: float32 [n, A] given real attributes, row-aligned with
+                the output (conditional generation, paper §4.3): only the min/max
+                and feature generators run.
+            seed: seeds all noise; ``None`` draws a fresh seed each call.
+            attribute_probabilities: return the generator's probabilities for
+                discrete attributes instead of one-hot.
+
+        Returns:
+            A :class:`Dataset` in the input's scale; ``dataset.lengths`` are the
+            generated lengths.
+        """
+        encoding = self._require_built()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise DGError(f"n={n!r} must be a positive integer")
+        if attributes is not None:
+            attributes = np.asarray(attributes, dtype=np.float32)
+            if attributes.ndim != 2 or attributes.shape[0] != n:
+                raise DataFormatError("<attributes>", "attributes", None,
+                                      f"expected shape [{n}, {total_dim(self.attribute_outputs)}], "
+                                      f"got {list(attributes.shape)}")
+            validate_attributes(attributes, self.attribute_outputs, "<attributes>")
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        rng = tf.random.Generator.from_seed(seed)
+        batch = self.config.generate_batch_size
+        parts: list[tuple[np.ndarray, ...]] = []
+        for start in range(0, n, batch):
+            noise = self.generator.sample_noise(rng, batch)
+            given = None
+            if attributes is not None:
+                given = np.zeros((batch, attributes.shape[1]), np.float32)
+                chunk = attributes[start:start + batch]
+                given[: len(chunk)] = chunk
+                given = tf.constant(given)
+            parts.append(tuple(t.numpy() for t in self._sample(noise, given)))
+        features, all_attributes, gen_flags = (np.concatenate(p)[:n] for p in zip(*parts))
+        return encoding.decode(features, all_attributes, gen_flags,
+                               attribute_probabilities=attribute_probabilities)
+
+    # ------------------------------------------------------- persistence
+    def _save_description(self, directory: Path) -> None:
+        encoding = self._require_built()
+        directory.mkdir(parents=True, exist_ok=True)
+        with atomic_write(directory / CONFIG_FILE, "w") as f:
+            f.write(self.config.to_json())
+        with atomic_write(directory / MODEL_FILE, "w") as f:
+            json.dump({"format": "dg_tf-model-1", "encoding": encoding.to_dict()}, f, indent=2)
+
+    def save(self, directory: str | Path) -> None:
+        """Write config, specs and the weights of all networks to ``directory``."""
+        directory = Path(directory)
+        self._save_description(directory)
+        self._checkpoint().write(str(directory / WEIGHTS_PREFIX))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "DoppelGANger":
+        """Load a model written by :meth:`save` (or a finished training run)."""
+        directory = Path(directory)
+        for name in (CONFIG_FILE, MODEL_FILE):
+            if not (directory / name).is_file():
+                raise DGError(f"{directory}: missing {name}; is this a dg_tf model or run folder?")
+        config = DGConfig.from_file(directory / CONFIG_FILE)
+        description = json.loads((directory / MODEL_FILE).read_text())
+        encoding = Encoding.from_dict(description["encoding"])
+        model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))
+        model._build(encoding)
+        prefix = directory / WEIGHTS_PREFIX
+        if not Path(f"{prefix}.index").is_file():
+            raise DGError(f"{directory}: no weights at {prefix} (training not finished?)")
+        model._checkpoint().read(str(prefix)).assert_existing_objects_matched()
+        return model

@@ -1,0 +1,5 @@
+"""Setup shim; the package metadata lives in setup.cfg."""
+
+from setuptools import setup
+
+setup()
