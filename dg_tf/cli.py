@@ -33,10 +33,6 @@ __all__ = [
 
 logger = logging.getLogger("dg_tf")
 
-#: Flags a command defines itself (with its own help text) instead of the generic ones.
-_OWN_FLAGS = {"epochs", "sample_len", "batch_size", "seed"}
-
-
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -93,6 +89,7 @@ def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] |
     """Run a command's ``main`` with logging set up; errors become one line and exit 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
+    logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-sharding chatter
     try:
         main(argv)
     except (DGError, OSError) as err:

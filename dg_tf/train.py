@@ -22,6 +22,9 @@ from dg_tf.model import CONFIG_FILE, DoppelGANger
 logger = logging.getLogger("dg_tf.train")
 
 SYNTHETIC_FILE = "synthetic.npz"
+#: A dataset folder may recommend config fields (e.g. the bundled FCC MBA sets
+#: sample_len 8 from the paper's grid {1, 4, 8}); used unless --config is given.
+DATASET_CONFIG_FILE = "dg_config.json"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", type=Path, default=repo_data_dir() / "FCC_MBA",
                         help="dataset folder with the original triple (data_feature_output.pkl, "
-                             "data_attribute_output.pkl, data_train.npz)")
+                             "data_attribute_output.pkl, data_train.npz); its dg_config.json, if any, "
+                             "gives config defaults unless --config is given")
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder [runs/run-<date>-<time>]")
     parser.add_argument("--logdir", type=Path, default=None, help="TensorBoard folder [RUN/logs]")
@@ -41,19 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-generate", type=int, default=None,
                         help="synthetic series written to RUN/synthetic.npz after training "
                              "[as many as the training set; 0 = none]")
-    parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS, help=f"[{DGConfig().epochs}]")
-    parser.add_argument("--sample-len", dest="sample_len", type=lambda t: None if t == "auto" else int(t),
-                        default=argparse.SUPPRESS,
-                        help="records per LSTM pass [auto: L/S closest to 50, paper §4.4]")
-    parser.add_argument("--batch-size", dest="batch_size", type=int, default=argparse.SUPPRESS,
-                        help=f"[{DGConfig().batch_size}]")
-    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help=f"[{DGConfig().seed}]")
     add_config_flags(parser)
     return parser
 
 
 def _resolve_config(args: argparse.Namespace, run_dir: Path) -> DGConfig:
     if not args.resume:
+        recommended = Path(args.data) / DATASET_CONFIG_FILE
+        if args.config is None and recommended.is_file():
+            logger.info("using the dataset's recommended config %s", recommended)
+            return config_from_args(args, DGConfig.from_file(recommended))
         return config_from_args(args)
     saved = run_dir / CONFIG_FILE
     if not saved.is_file():

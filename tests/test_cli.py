@@ -1,0 +1,91 @@
+"""The command line end to end: train -> generate -> read the npz; errors are one line."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dg_tf import DGConfig, load_npz, save_dataset
+from dg_tf.generate import main as generate_main
+from dg_tf.train import main as train_main
+
+from conftest import TINY, make_toy_dataset
+
+TINY_FLAGS = [
+    f"--{name.replace('_', '-')}={value}" for name, value in TINY.items() if name != "epochs"
+]
+
+
+def _run(module, *args):
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    dataset = make_toy_dataset()
+    save_dataset(tmp_path / "data", dataset)
+    return tmp_path / "data"
+
+
+def test_train_then_generate_end_to_end(tmp_path, data_dir):
+    run = tmp_path / "run"
+    result = _run("dg_tf.train", "--data", data_dir, "--out", run, "--epochs", 1, *TINY_FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert "synthetic data:" in result.stderr
+    config = DGConfig.from_file(run / "config.json")
+    assert config.epochs == 1 and config.batch_size == TINY["batch_size"]
+    dataset = make_toy_dataset()
+    synthetic = load_npz(run / "synthetic.npz", dataset.feature_outputs, dataset.attribute_outputs)
+    assert synthetic.features.shape == dataset.features.shape
+
+    out = tmp_path / "gen.npz"
+    result = _run("dg_tf.generate", "--run", run, "--num", 25, "--out", out, "--seed", 3)
+    assert result.returncode == 0, result.stderr
+    generated = load_npz(out, dataset.feature_outputs, dataset.attribute_outputs)  # validates
+    assert generated.features.shape == (25, 8, 4)
+    assert set(np.unique(generated.attributes[:, :3])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(generated.gen_flags.sum(1), generated.lengths)
+    with np.load(out) as raw:
+        assert sorted(raw.files) == ["data_attribute", "data_feature", "data_gen_flag"]
+
+
+def test_conditional_generate_and_resume(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "1", "--num-generate", "0",
+                "--checkpoint-every", "1", *TINY_FLAGS])
+    assert not (run / "synthetic.npz").exists()
+    train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "2", "--resume", "--num-generate", "0"])
+    assert DGConfig.from_file(run / "config.json").epochs == 2
+    assert (run / "checkpoints" / "ckpt-2.index").exists()
+
+    dataset = make_toy_dataset()
+    given = tmp_path / "given.npz"
+    np.savez(given, data_attribute=dataset.attributes[:7])
+    out = tmp_path / "cond.npz"
+    generate_main(["--run", str(run), "--attributes", str(given), "--out", str(out)])
+    generated = load_npz(out, dataset.feature_outputs, dataset.attribute_outputs)
+    np.testing.assert_array_equal(generated.attributes, dataset.attributes[:7])
+
+
+def test_errors_are_one_line_and_write_nothing(tmp_path, data_dir):
+    result = _run("dg_tf.train", "--data", tmp_path / "missing", "--out", tmp_path / "run")
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "missing" in error_lines[0] and "data_feature_output.pkl" in error_lines[0]
+    assert not (tmp_path / "run").exists()
+
+    result = _run("dg_tf.train", "--data", data_dir, "--out", tmp_path / "run", "--sample-len", 3)
+    assert result.returncode == 2 and "sample_len=3 must divide max_length=8" in result.stderr
+
+    result = _run("dg_tf.generate", "--run", tmp_path / "nothing", "--num", 3, "--out", tmp_path / "x.npz")
+    assert result.returncode == 2 and "missing config.json" in result.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_resume_refuses_changed_structure(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "1", "--num-generate", "0", *TINY_FLAGS])
+    with pytest.raises(Exception, match="only --epochs may change"):
+        train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--feature-lstm-units", "9"])

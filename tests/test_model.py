@@ -1,0 +1,102 @@
+"""DoppelGANger facade and the encoding: round trips, persistence, conditional generation."""
+
+import numpy as np
+import pytest
+
+from dg_tf import DataFormatError, DGError, DoppelGANger, Normalization, Output, OutputType
+from dg_tf.encoding import Encoding
+from dg_tf.transforms import to_rollouts
+
+from conftest import make_toy_dataset
+
+
+@pytest.mark.parametrize("self_norm", [True, False])
+def test_encode_decode_round_trip(tiny_config, self_norm):
+    dataset = make_toy_dataset()
+    encoding = Encoding.for_dataset(dataset, tiny_config.replace(self_norm=self_norm))
+    features, attributes = encoding.encode(dataset)
+    assert features.shape == (48, 8, 4 + 2)
+    assert attributes.shape == (48, 4 + (4 if self_norm else 0))  # 2 continuous columns -> 4 addi
+    decoded = encoding.decode(features, attributes, dataset.gen_flags)
+    np.testing.assert_allclose(decoded.features, dataset.features, atol=1e-5)
+    np.testing.assert_array_equal(decoded.attributes, dataset.attributes)
+    np.testing.assert_array_equal(decoded.gen_flags, dataset.gen_flags)
+    assert Encoding.from_dict(encoding.to_dict()) == encoding
+    assert to_rollouts(features, encoding.sample_len).shape == (48, 4, 12)
+
+
+def test_encoding_of_the_real_fcc_mba_data(fcc_mba):
+    from dg_tf import DGConfig
+    encoding = Encoding.for_dataset(fcc_mba, DGConfig(sample_len=8))
+    features, attributes = encoding.encode(fcc_mba)
+    assert features.shape == (600, 56, 4) and attributes.shape == (600, 73 + 4)
+    np.testing.assert_array_equal(features[:, :-1, 2], 1)  # continue until the last step
+    np.testing.assert_array_equal(features[:, -1, 2:], [[0, 1]] * 600)
+    decoded = encoding.decode(features, attributes, fcc_mba.gen_flags)
+    np.testing.assert_allclose(decoded.features, fcc_mba.features, atol=2e-6)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from conftest import TINY
+    from dg_tf import DGConfig
+    dataset = make_toy_dataset()
+    model = DoppelGANger(DGConfig(**TINY), dataset.feature_outputs, dataset.attribute_outputs)
+    model.fit(dataset)
+    return model, dataset
+
+
+def test_save_load_generates_the_same_series(tmp_path, trained):
+    model, _ = trained
+    model.save(tmp_path / "model")
+    loaded = DoppelGANger.load(tmp_path / "model")
+    assert loaded.config == model.config and loaded.encoding == model.encoding
+    a, b = model.generate(40, seed=11), loaded.generate(40, seed=11)
+    np.testing.assert_array_equal(a.features, b.features)
+    np.testing.assert_array_equal(a.attributes, b.attributes)
+    np.testing.assert_array_equal(a.gen_flags, b.gen_flags)
+    assert not np.array_equal(a.features, model.generate(40, seed=12).features)
+
+
+def test_generated_data_is_a_valid_dataset_in_input_scale(trained):
+    from dg_tf.data import validate_dataset
+    model, dataset = trained
+    sample = model.generate(70, seed=0)  # more than one generation batch (32)
+    validate_dataset(sample)
+    assert sample.features.shape == (70, 8, 4) and sample.attributes.shape == (70, 4)
+    np.testing.assert_array_equal(sample.lengths, sample.gen_flags.sum(1))
+    prefix = model.generate(20, seed=0)
+    np.testing.assert_array_equal(prefix.features, sample.features[:20])
+    probs = model.generate(20, seed=0, attribute_probabilities=True)
+    np.testing.assert_allclose(probs.attributes[:, :3].sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(probs.attributes[:, :3].argmax(1), prefix.attributes[:, :3].argmax(1))
+
+
+def test_conditional_generation(trained):
+    model, dataset = trained
+    given = dataset.attributes[:40]
+    sample = model.generate(40, attributes=given, seed=1)
+    np.testing.assert_array_equal(sample.attributes, given)
+    again = model.generate(40, attributes=given, seed=1)
+    np.testing.assert_array_equal(sample.features, again.features)
+    bad = given.copy()
+    bad[3, :3] = [1, 1, 0]
+    with pytest.raises(DataFormatError, match=r"index \(3,\).*not one-hot"):
+        model.generate(40, attributes=bad)
+    with pytest.raises(DataFormatError, match="expected shape"):
+        model.generate(41, attributes=given)
+
+
+def test_misuse_is_a_clear_error(trained, tmp_path):
+    model, dataset = trained
+    untrained = DoppelGANger(model.config, dataset.feature_outputs, dataset.attribute_outputs)
+    with pytest.raises(DGError, match="not trained"):
+        untrained.generate(3)
+    other = DoppelGANger(model.config, [Output(OutputType.CONTINUOUS, 4, Normalization.ZERO_ONE)],
+                         dataset.attribute_outputs)
+    with pytest.raises(DataFormatError, match="specs differ"):
+        other.fit(dataset)
+    with pytest.raises(DGError, match="n=0"):
+        model.generate(0)
+    with pytest.raises(DGError, match="missing config.json"):
+        DoppelGANger.load(tmp_path)

@@ -1,0 +1,149 @@
+"""Generator and critics: shapes, activations, flag/length logic, seeding, checkpoints."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dg_tf import DGConfig, Normalization, Output, OutputType
+from dg_tf.data.specs import gen_flag_output
+from dg_tf.models import AttributeCritic, Critic, Generator, generation_flags
+from dg_tf.models.layers import OutputHeads, TF1LSTMCell
+
+FEATURES = [
+    Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
+    Output(OutputType.CONTINUOUS, 1, Normalization.MINUSONE_ONE),
+    Output(OutputType.DISCRETE, 3),
+    gen_flag_output(),
+]
+ATTRIBUTES = [Output(OutputType.DISCRETE, 4), Output(OutputType.CONTINUOUS, 2, Normalization.MINUSONE_ONE)]
+ADDI = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE)] * 4
+CONFIG = DGConfig(attribute_hidden_units=8, feature_lstm_units=8, seed=3)
+
+
+def make_generator(config=CONFIG, max_length=12, sample_len=3):
+    return Generator(config, FEATURES, ATTRIBUTES, ADDI, max_length=max_length, sample_len=sample_len)
+
+
+def forward(generator, batch=6, seed=0, **kwargs):
+    noise = generator.sample_noise(tf.random.Generator.from_seed(seed), batch)
+    return noise, generator(noise, **kwargs)
+
+
+def test_shapes_and_activations():
+    _, out = forward(make_generator())
+    features, attributes = out["features"].numpy(), out["attributes"].numpy()
+    assert features.shape == (6, 12, 1 + 1 + 3 + 2)
+    assert attributes.shape == (6, 4 + 2 + 4)
+    assert out["gen_flags"].shape == (6, 12) and out["lengths"].dtype == tf.int32
+    np.testing.assert_allclose(attributes[:, :4].sum(1), 1.0, rtol=1e-5)  # softmax
+    assert np.all(np.abs(attributes[:, 4:6]) < 1) and np.all((attributes[:, 6:] > 0) & (attributes[:, 6:] < 1))
+    flags = out["gen_flags"].numpy()
+    active = flags[:, :, None] > 0
+    values = np.where(active, features, np.nan)
+    assert np.nanmin(values[..., 0]) > 0 and np.nanmax(values[..., 0]) < 1  # sigmoid
+    assert np.nanmin(values[..., 1]) > -1 and np.nanmax(values[..., 1]) < 1  # tanh
+    np.testing.assert_allclose(np.nansum(values[..., 2:5], -1)[flags > 0], 1.0, rtol=1e-5)
+    # Feature channels are zero after each series' end.
+    assert np.all(features[..., :-2][flags == 0] == 0)
+    np.testing.assert_array_equal(out["lengths"].numpy(), flags.sum(1))
+
+
+def test_generation_flags_record_the_stop_step():
+    # argmax per step: continue, continue, stop, continue, stop
+    probs = tf.constant([[[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.7, 0.3], [0.1, 0.9]]])
+    np.testing.assert_array_equal(generation_flags(probs).numpy(), [[1, 1, 1, 0, 0]])
+    first_stops = tf.constant([[[0.1, 0.9], [0.9, 0.1]]])
+    np.testing.assert_array_equal(generation_flags(first_stops).numpy(), [[1, 0]])
+
+
+def test_flag_channels_masked_per_pass():
+    generator = make_generator(max_length=12, sample_len=3)
+    _, out = forward(generator, batch=64, seed=1)
+    flags = out["gen_flags"].numpy()
+    flag_channels = out["features"].numpy()[..., -2:]
+    for flag_row, channel_row in zip(flags, flag_channels):
+        length = int(flag_row.sum())
+        last_pass_end = math.ceil(length / 3) * 3
+        assert np.all(channel_row[last_pass_end:] == 0)
+        np.testing.assert_allclose(channel_row[:last_pass_end].sum(-1), 1.0, rtol=1e-5)
+
+
+def test_conditional_generation_uses_given_attributes():
+    generator = make_generator()
+    forward(generator)  # builds every network, as DoppelGANger does
+    given = np.zeros((6, 6), np.float32)
+    given[np.arange(6), np.arange(6) % 4] = 1
+    given[:, 4:] = 0.25
+    _, out = forward(generator, attributes=tf.constant(given))
+    np.testing.assert_array_equal(out["attributes"].numpy()[:, :6], given)
+
+
+def test_same_seed_same_weights_and_output():
+    a, b = make_generator(), make_generator()
+    noise, out_a = forward(a)
+    out_b = b(noise)
+    np.testing.assert_array_equal(out_a["features"].numpy(), out_b["features"].numpy())
+    c = make_generator(CONFIG.replace(seed=4))
+    assert not np.array_equal(c(noise)["features"].numpy(), out_a["features"].numpy())
+
+
+@pytest.mark.parametrize("initial_state, layers", [("zero", 1), ("learned", 2), ("random", 2)])
+def test_initial_state_options(initial_state, layers):
+    generator = make_generator(CONFIG.replace(lstm_initial_state=initial_state, feature_lstm_layers=layers))
+    noise, out = forward(generator)
+    assert ("lstm_state" in noise) == (initial_state == "random")
+    assert out["features"].shape == (6, 12, 7)
+    assert (len([v for v in generator.trainable_variables if "learned_state" in v.path]) == 1) == (initial_state == "learned")
+
+
+def test_checkpoint_restores_every_variable(tmp_path):
+    a = make_generator(CONFIG.replace(feature_lstm_layers=2))
+    noise, _ = forward(a)
+    for v in a.variables:
+        v.assign(v + 1.0)
+    path = tf.train.Checkpoint(g=a).write(str(tmp_path / "ck"))
+    b = make_generator(CONFIG.replace(feature_lstm_layers=2))
+    b(noise)
+    tf.train.Checkpoint(g=b).read(path).assert_consumed()
+    assert len(a.variables) == len(b.variables) > 20
+    for x, y in zip(a.variables, b.variables):
+        np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
+
+
+def test_output_heads_init_like_separate_dense_heads():
+    outputs = [Output(OutputType.DISCRETE, 2), Output(OutputType.CONTINUOUS, 400, Normalization.ZERO_ONE)]
+    heads = OutputHeads(outputs, seed=0)
+    heads(tf.zeros([1, 100]))
+    kernel = heads.kernel.numpy()
+    first_limit, second_limit = math.sqrt(6 / 102), math.sqrt(6 / 500)
+    assert np.abs(kernel[:, :2]).max() <= first_limit and np.abs(kernel[:, :2]).max() > 0.8 * first_limit
+    assert np.abs(kernel[:, 2:]).max() <= second_limit
+    np.testing.assert_allclose(kernel[:, 2:].std(), second_limit / math.sqrt(3), rtol=0.05)
+
+
+def test_tf1_lstm_cell_matches_hand_computation():
+    cell = TF1LSTMCell(2, seed=0)
+    x = np.array([[0.5, -1.0, 2.0]], np.float32)
+    h, c = np.array([[0.1, -0.2]], np.float32), np.array([[0.3, 0.4]], np.float32)
+    new_h, (_, new_c) = cell(tf.constant(x), [tf.constant(h), tf.constant(c)])
+    kernel = cell.kernel.numpy()
+    z = np.concatenate([x, h], 1) @ kernel
+    i, j, f, o = np.split(z, 4, axis=1)
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    expected_c = c * sig(f + 1.0) + sig(i) * np.tanh(j)
+    np.testing.assert_allclose(new_c.numpy(), expected_c, rtol=1e-5)
+    np.testing.assert_allclose(new_h.numpy(), np.tanh(expected_c) * sig(o), rtol=1e-5)
+
+
+def test_critics_score_each_example_independently():
+    critic, aux = Critic(2, 16, seed=0), AttributeCritic(2, 16, seed=1)
+    features = tf.random.stateless_normal([4, 5, 3], seed=[0, 1])
+    attributes = tf.random.stateless_normal([4, 6], seed=[2, 3])
+    scores = critic(features, attributes).numpy()
+    assert scores.shape == (4, 1) and aux(attributes).shape == (4, 1)
+    changed = tf.tensor_scatter_nd_update(features, [[3]], tf.ones([1, 5, 3]))
+    after = critic(changed, attributes).numpy()
+    np.testing.assert_array_equal(after[:3], scores[:3])
+    assert after[3, 0] != scores[3, 0]

@@ -1,0 +1,121 @@
+"""Training: the compiled step learns, resumes exactly, logs, and stops on NaN."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dg_tf import DGConfig, DoppelGANger, TrainingDivergedError
+from dg_tf.encoding import Encoding
+from dg_tf.training import Trainer, pack
+
+from conftest import make_toy_dataset
+
+
+def _model(config, dataset):
+    return DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
+
+
+def _trainer(config, dataset, **kwargs):
+    model = _model(config, dataset)
+    encoding = Encoding.for_dataset(dataset, config)
+    model._build(encoding)
+    features, attributes = encoding.encode(dataset)
+    return model, Trainer(config, model.generator, model.critic, model.aux_critic, features, attributes, **kwargs)
+
+
+def test_one_epoch_lowers_the_critic_loss(tiny_config):
+    dataset = make_toy_dataset(n=320)
+    _, trainer = _trainer(tiny_config, dataset)
+    losses = [float(trainer._step()["loss/d"]) for _ in range(trainer.steps_per_epoch)]
+    assert trainer.steps_per_epoch == 20
+    assert np.mean(losses[-5:]) < losses[0] - 0.5, losses
+
+
+def test_step_is_traced_once(tiny_config, toy_dataset):
+    _, trainer = _trainer(tiny_config, toy_dataset)
+    trainer.train(2)
+    assert trainer._step.experimental_get_tracing_count() == 1
+
+
+def test_resume_equals_uninterrupted_run(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(epochs=3, checkpoint_every=1)
+    straight = _model(config, toy_dataset).fit(toy_dataset, run_dir=tmp_path / "straight")
+
+    _model(config.replace(epochs=2), toy_dataset).fit(toy_dataset, run_dir=tmp_path / "split")
+    resumed = _model(config, toy_dataset).fit(toy_dataset, run_dir=tmp_path / "split", resume=True)
+
+    for network in ("generator", "critic", "aux_critic"):
+        a, b = getattr(straight, network).variables, getattr(resumed, network).variables
+        assert len(a) == len(b) > 0
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6, err_msg=x.path)
+    s1, s2 = straight.generate(20, seed=5), resumed.generate(20, seed=5)
+    np.testing.assert_allclose(s1.features, s2.features, atol=1e-5)
+    np.testing.assert_array_equal(s1.attributes, s2.attributes)
+
+
+def test_checkpoint_holds_optimizer_rng_and_epoch(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(epochs=2, checkpoint_every=1)
+    _model(config, toy_dataset).fit(toy_dataset, run_dir=tmp_path / "run")
+    names = [name for name, _ in tf.train.list_variables(str(tmp_path / "run" / "checkpoints" / "ckpt-2"))]
+    assert any(n.startswith("generator_optimizer/_iterations") for n in names)
+    assert any(n.startswith("critic_optimizer/") for n in names)
+    assert any(n.startswith("aux_critic_optimizer/") for n in names)
+    assert any(n.startswith("rng/") for n in names) and any(n.startswith("epoch/") for n in names)
+    reader = tf.train.load_checkpoint(str(tmp_path / "run" / "checkpoints" / "ckpt-2"))
+    assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 2
+    steps = 2 * (toy_dataset.num_samples // config.batch_size)
+    assert reader.get_tensor("generator_optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == steps
+
+
+def test_tensorboard_scalars_use_original_names(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(epochs=1, figure_every=1)
+    _model(config, toy_dataset).fit(toy_dataset, run_dir=tmp_path / "run")
+    tags = set()
+    for event_file in (tmp_path / "run" / "logs").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    expected = {"loss/d", "loss/d/gp", "loss/d/fake", "loss/d/real", "d/fake", "d/real", "loss/g",
+                "loss/g/d", "loss/g/attr_d", "loss/attr_d", "loss/attr_d/gp", "generated_series"}
+    assert expected <= tags, expected - tags
+    assert (tmp_path / "run" / "logs" / "figures" / "epoch_00001.png").stat().st_size > 1000
+
+
+def test_nan_stops_training_and_keeps_last_checkpoint(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(epochs=1, checkpoint_every=1)
+    _model(config, toy_dataset).fit(toy_dataset, run_dir=tmp_path / "run")
+    checkpoint = tmp_path / "run" / "checkpoints" / "ckpt-1.index"
+    before = checkpoint.read_bytes()
+    model, trainer = _trainer(config.replace(epochs=3), toy_dataset, checkpoint_dir=tmp_path / "run" / "checkpoints")
+    assert trainer.restore() == 1
+    trainer.real_features = tf.fill(trainer.real_features.shape, np.nan)
+    with pytest.raises(TrainingDivergedError, match=r"loss/d.*nan.*epoch 2.*ckpt-1"):
+        trainer.train(3)
+    assert checkpoint.read_bytes() == before
+    assert sorted(p.name for p in checkpoint.parent.glob("ckpt-*.index")) == ["ckpt-1.index"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"num_packing": 2},
+        {"critic_rounds": 2, "generator_rounds": 2},
+        {"use_aux_critic": False},
+        {"self_norm": False},
+        {"lstm_initial_state": "learned"},
+    ],
+)
+def test_options_train_and_generate(tiny_config, toy_dataset, changes):
+    config = tiny_config.replace(epochs=1, **changes)
+    model = _model(config, toy_dataset).fit(toy_dataset)
+    assert (model.aux_critic is None) == (not config.use_aux_critic)
+    sample = model.generate(10, seed=0)
+    assert sample.features.shape == (10, 8, 4) and sample.attributes.shape == (10, 4)
+    assert np.isfinite(sample.features).all()
+
+
+def test_pack_concatenates_consecutive_examples():
+    x = tf.reshape(tf.range(2 * 2 * 3), [4, 3])
+    np.testing.assert_array_equal(pack(x, 2).numpy(), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    features = tf.reshape(tf.range(4 * 2), [4, 2, 1])
+    assert pack(features, 2).shape == (2, 4, 1)
