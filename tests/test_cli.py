@@ -89,3 +89,15 @@ def test_resume_refuses_changed_structure(tmp_path, data_dir):
     train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "1", "--num-generate", "0", *TINY_FLAGS])
     with pytest.raises(Exception, match="only --epochs may change"):
         train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--feature-lstm-units", "9"])
+
+
+def test_dataset_recommended_config_is_used_unless_config_given(tmp_path, data_dir):
+    (data_dir / "dg_config.json").write_text('{"sample_len": 4, "feature_lstm_units": 6}')
+    flags = [f for f in TINY_FLAGS if not f.startswith("--sample-len")]
+    train_main(["--data", str(data_dir), "--out", str(tmp_path / "a"), "--epochs", "1", "--num-generate", "0", *flags])
+    assert DGConfig.from_file(tmp_path / "a" / "config.json").sample_len == 4
+    explicit = tmp_path / "mine.json"
+    explicit.write_text('{"feature_lstm_units": 6}')
+    train_main(["--data", str(data_dir), "--out", str(tmp_path / "b"), "--epochs", "1", "--num-generate", "0",
+                "--config", str(explicit), *flags])
+    assert DGConfig.from_file(tmp_path / "b" / "config.json").sample_len is None
