@@ -217,28 +217,19 @@ def test_build_cannot_patch_the_output_class(tmp_path):
 
 
 @needs_fcc
-def test_unknown_enum_value_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    "source, old, new, index, message",
+    [
+        ("data_feature_output.pkl", b"'ZERO_ONE'", b"'ZERO_TWO'", 0, "normalization='ZERO_TWO'"),  # unknown enum
+        ("data_attribute_output.pkl", b"I5\n", b"I0\n", 1, "dim=0"),  # invalid value
+        ("data_attribute_output.pkl", b"(dp6\n", b"(dp6\nS'evil'\nI1\ns", 0, "'evil'"),  # extra state key
+    ],
+)
+def test_corrupted_spec_is_refused_with_the_index(tmp_path, source, old, new, index, message):
     bad = tmp_path / "x.pkl"
-    bad.write_bytes((FCC / "data_feature_output.pkl").read_bytes().replace(b"'ZERO_ONE'", b"'ZERO_TWO'"))
+    bad.write_bytes((FCC / source).read_bytes().replace(old, new, 1))
     err = load_error(bad)
-    assert err.index == 0 and "normalization='ZERO_TWO'" in err.rule
-
-
-@needs_fcc
-def test_invalid_spec_values_are_refused_with_the_index(tmp_path):
-    bad = tmp_path / "x.pkl"
-    bad.write_bytes((FCC / "data_attribute_output.pkl").read_bytes().replace(b"I5\n", b"I0\n"))
-    err = load_error(bad)
-    assert err.index == 1 and "dim=0" in err.rule
-
-
-@needs_fcc
-def test_extra_state_key_is_refused(tmp_path):
-    bad = tmp_path / "x.pkl"
-    original = (FCC / "data_attribute_output.pkl").read_bytes()
-    bad.write_bytes(original.replace(b"(dp6\n", b"(dp6\nS'evil'\nI1\ns", 1))
-    err = load_error(bad)
-    assert err.index == 0 and "'evil'" in err.rule
+    assert err.index == index and message in err.rule
 
 
 @needs_fcc
