@@ -100,3 +100,28 @@ def test_misuse_is_a_clear_error(trained, tmp_path):
         model.generate(0)
     with pytest.raises(DGError, match="missing config.json"):
         DoppelGANger.load(tmp_path)
+
+
+def _edge_dataset(kind):
+    dataset = make_toy_dataset(n=32)
+    if kind == "no continuous feature":
+        dataset.features = dataset.features[..., 2:]
+        dataset.feature_outputs = dataset.feature_outputs[2:]
+    elif kind == "constant series":
+        dataset.features[:, :, 0] = 0.3 * dataset.gen_flags
+    elif kind == "no attributes":
+        dataset.attributes = dataset.attributes[:, :0]
+        dataset.attribute_outputs = []
+    return dataset
+
+
+@pytest.mark.parametrize("kind", ["no continuous feature", "constant series", "no attributes"])
+def test_edge_case_datasets_train_without_nan(tiny_config, kind):
+    from dg_tf.data import validate_dataset
+    dataset = _edge_dataset(kind)
+    model = DoppelGANger(tiny_config.replace(epochs=1), dataset.feature_outputs, dataset.attribute_outputs)
+    sample = model.fit(dataset).generate(16, seed=0)
+    validate_dataset(sample)
+    assert np.isfinite(sample.features).all()
+    assert sample.features.shape[2] == dataset.features.shape[2]
+    assert sample.attributes.shape == (16, dataset.attributes.shape[1])
