@@ -26,6 +26,7 @@ __all__ = [
     "add_config_flags",
     "config_from_args",
     "config_overrides",
+    "fail",
     "run_main",
     "ProgressBar",
     "repo_data_dir",

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.specs import Output, total_dim
+from dg_tf.data.specs import Output
 from dg_tf.data.validation import validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
 from dg_tf.errors import DataFormatError, DGError
@@ -203,11 +203,11 @@ class DoppelGANger:
             raise DGError(f"n={n!r} must be a positive integer")
         if attributes is not None:
             attributes = np.asarray(attributes, dtype=np.float32)
-            if attributes.ndim != 2 or attributes.shape[0] != n:
-                raise DataFormatError("<attributes>", "attributes", None,
-                                      f"expected shape [{n}, {total_dim(self.attribute_outputs)}], "
+            validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # rank, width, values
+            if attributes.shape[0] != n:
+                raise DataFormatError("<attributes>", "data_attribute", None,
+                                      f"expected shape [{n}, {attributes.shape[1]}] (one row per series), "
                                       f"got {list(attributes.shape)}")
-            validate_attributes(attributes, self.attribute_outputs, "<attributes>")
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         rng = tf.random.Generator.from_seed(seed)
