@@ -30,7 +30,7 @@ from dg_tf.fileio import atomic_write
 from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.seeding import derive_seed
-from dg_tf.training import Progress, Trainer
+from dg_tf.training import Progress, Trainer, pack
 
 __all__ = ["DoppelGANger"]
 
@@ -225,6 +225,62 @@ class DoppelGANger:
         features, all_attributes, gen_flags = (np.concatenate(p)[:n] for p in zip(*parts))
         return encoding.decode(features, all_attributes, gen_flags,
                                attribute_probabilities=attribute_probabilities)
+
+    # ------------------------------------------------------------ scoring
+    def critic_scores(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = None,
+        *,
+        auxiliary: bool = False,
+        source: str = "<dataset>",
+    ) -> np.ndarray:
+        """The trained critic's score of each sample (higher = judged more real).
+
+        Used by the membership inference attack (paper §6.2, Fig. 15;
+        ORIGINAL_DG_SPEC.md §8 ``discriminate_from``). The dataset is encoded
+        exactly as for training (:meth:`Encoding.encode`: auto-normalization,
+        min/max attributes, flag channels). With PacGAN packing
+        (``num_packing`` = k > 1) the critic sees k samples at once; here each
+        sample is scored alone, repeated k times to fill the pack.
+
+        Args:
+            dataset: N samples with the model's specs and max length.
+            batch_size: samples per critic call; default ``config.generate_batch_size``.
+            auxiliary: score with the auxiliary attribute critic instead (it
+                sees the attributes, real and min/max, only).
+            source: name of the data's origin, used in error messages.
+
+        Returns:
+            float32 [N] scores.
+
+        Raises:
+            DGError: the model is not trained, ``batch_size`` is not positive,
+                or ``auxiliary`` is asked of a model without an auxiliary critic.
+            DataFormatError: the data breaks the format or does not match the model.
+        """
+        encoding = self._require_built()
+        batch_size = self.config.generate_batch_size if batch_size is None else batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise DGError(f"batch_size={batch_size!r} must be a positive integer")
+        if auxiliary and self.aux_critic is None:
+            raise DGError("auxiliary=True needs a model trained with use_aux_critic=True")
+        validate_dataset(dataset, source)
+        if Encoding.for_dataset(dataset, self.config, source) != encoding:
+            raise DataFormatError(source, "outputs", None,
+                                  "the dataset's feature/attribute specs or max length differ from the model's")
+        features, attributes = encoding.encode(dataset)
+        k = self.config.num_packing
+        scores = []
+        for start in range(0, dataset.num_samples, batch_size):
+            packed_attributes = pack(tf.constant(np.repeat(attributes[start:start + batch_size], k, 0)), k)
+            if auxiliary:
+                out = self.aux_critic(packed_attributes)
+            else:
+                packed_features = pack(tf.constant(np.repeat(features[start:start + batch_size], k, 0)), k)
+                out = self.critic(packed_features, packed_attributes)
+            scores.append(out.numpy()[:, 0])
+        return np.concatenate(scores).astype(np.float32)
 
     # ------------------------------------------------------- persistence
     def _save_description(self, directory: Path) -> None:
