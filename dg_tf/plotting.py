@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.specs import OutputType
+from dg_tf.data.specs import continuous_columns
 
 __all__ = ["plot_series", "figure_to_image"]
 
@@ -22,13 +22,7 @@ def plot_series(dataset: Dataset, num_series: int = 5, title: str = "") -> Figur
     Each series is drawn over its active steps only (its length), so the end
     of a variable-length series is visible.
     """
-    columns = []
-    start = 0
-    for index, output in enumerate(dataset.feature_outputs):
-        if output.type_ == OutputType.CONTINUOUS:
-            columns += [(start + j, f"feature {index}" + (f"[{j}]" if output.dim > 1 else "")) for j in range(output.dim)]
-        start += output.dim
-    columns = columns or [(c, f"column {c}") for c in range(dataset.features.shape[2])]
+    columns = continuous_columns(dataset.feature_outputs) or [(c, f"column {c}") for c in range(dataset.features.shape[2])]
     figure = Figure(figsize=(8, 2.2 * len(columns)), dpi=80)
     FigureCanvasAgg(figure)
     lengths = dataset.lengths

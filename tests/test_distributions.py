@@ -126,7 +126,7 @@ def test_conditional_w1_per_label(caplog):
     assert result[0] == 0.0
     assert result[1] == pytest.approx(3.0, rel=1e-12)
     assert math.isnan(result[2])
-    assert "label 2 has no synthetic samples" in caplog.text
+    assert "labels [2] have no synthetic samples" in caplog.text
     scaled = conditional_wasserstein1(real, real_labels, synthetic, synthetic_labels, normalize="real_std")
     assert scaled[1] == pytest.approx(3.0 / np.std(real), rel=1e-12)
     with pytest.raises(ValueError, match="synthetic_labels must have shape"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import load_dataset, load_npz, load_outputs, save_dataset, save_npz, save_outputs
-from dg_tf.data.specs import Normalization, Output, OutputType, gen_flag_output, total_dim
+from dg_tf.data.specs import Normalization, Output, OutputType, continuous_columns, gen_flag_output, total_dim
 from dg_tf.data.validation import check_sample_len, validate_dataset
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Normalization",
     "gen_flag_output",
     "total_dim",
+    "continuous_columns",
     "Dataset",
     "load_dataset",
     "save_dataset",

@@ -12,7 +12,7 @@ No I/O here; see :mod:`dg_tf.data.loading`.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Sequence
 
 __all__ = ["OutputType", "Normalization", "Output", "gen_flag_output", "total_dim"]
 
@@ -134,3 +134,21 @@ def gen_flag_output() -> Output:
 def total_dim(outputs: list[Output]) -> int:
     """Sum of the widths of ``outputs`` (the number of columns they span)."""
     return sum(o.dim for o in outputs)
+
+
+def continuous_columns(outputs: list[Output], names: Sequence[str] | None = None) -> list[tuple[int, str]]:
+    """``(column, name)`` of every continuous column spanned by ``outputs``.
+
+    Column indices count over all columns (discrete one-hot blocks included).
+    ``names[i]`` names output i (default ``"feature i"``); ``[j]`` is appended
+    for the j-th column of a multi-column output.
+    """
+    names = [f"feature {i}" for i in range(len(outputs))] if names is None else list(names)
+    columns = []
+    start = 0
+    for index, output in enumerate(outputs):
+        if output.type_ == OutputType.CONTINUOUS:
+            suffix = [f"[{j}]" if output.dim > 1 else "" for j in range(output.dim)]
+            columns += [(start + j, f"{names[index]}{suffix[j]}") for j in range(output.dim)]
+        start += output.dim
+    return columns

@@ -250,16 +250,19 @@ def conditional_wasserstein1(
             )
     scale = _normalizing_scale(real, normalize)
     result: dict[Hashable, float] = {}
+    missing: dict[str, list[Hashable]] = {"real": [], "synthetic": []}
     for label in np.union1d(real_labels, synthetic_labels):
         in_real = real[real_labels == label]
         in_synthetic = synthetic[synthetic_labels == label]
         key = _label_key(label)
         if in_real.size == 0 or in_synthetic.size == 0:
-            missing = "synthetic" if in_synthetic.size == 0 else "real"
-            logger.warning("label %r has no %s samples; its W1 is NaN", key, missing)
+            missing["synthetic" if in_synthetic.size == 0 else "real"].append(key)
             result[key] = float("nan")
         else:
             result[key] = wasserstein1(in_real, in_synthetic) / scale
+    for side, keys in missing.items():
+        if keys:
+            logger.warning("labels %s have no %s samples; their W1 is NaN", keys, side)
     return result
 
 
