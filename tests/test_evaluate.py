@@ -138,3 +138,22 @@ def test_cli_bad_synthetic_file_is_one_line_and_writes_nothing(toy_run, tmp_path
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "bad.npz" in error[0] and error[0].startswith("error:")
     assert not out.exists()
+
+
+def test_fixed_length_data_without_continuous_attributes(fcc_mba):
+    order = np.random.default_rng(0).permutation(fcc_mba.num_samples)  # the file is sorted, not i.i.d.
+
+    def rows(start, stop):
+        i = order[start:stop]
+        return dataclasses.replace(fcc_mba, features=fcc_mba.features[i], attributes=fcc_mba.attributes[i],
+                                   gen_flags=fcc_mba.gen_flags[i], extras={})
+
+    real, synthetic, holdout = rows(0, 200), rows(200, 400), rows(400, 600)
+    result = evaluate(real, synthetic, holdout=holdout, config=dataclasses.replace(FAST, label_attribute=1))
+    fidelity = result.metrics["fidelity"]
+    assert set(fidelity["attributes"]) == {"attribute 0", "attribute 1", "attribute 2"}
+    assert fidelity["lengths"] == {"wasserstein1": 0.0, "total_variation": 0.0}
+    by_technology = fidelity["statistics"]["feature 0"]["wasserstein1_by_attribute"]["attribute 1"]
+    assert set(by_technology) <= {"0", "1", "2", "3", "4"} and len(by_technology) >= 3
+    assert result.metrics["utility"]["label_attribute"] == "attribute 1"
+    assert not result.metrics["privacy"]["memorization"]["flagged"]
