@@ -7,6 +7,8 @@ IMC 2020) generates time series together with their metadata. Public API:
 - :class:`Output`, :class:`OutputType`, :class:`Normalization`: the original specs.
 - :class:`Dataset`, :func:`load_dataset`, :func:`save_dataset`: the original triple.
 - :class:`DoppelGANger`: ``fit``, ``generate``, ``save``, ``load``.
+- :func:`from_dataframe`, :func:`to_dataframe`, :class:`TableSchema`,
+  :func:`read_table`, :func:`write_table`: tables (long or wide; CSV, Parquet).
 """
 
 import os
@@ -28,6 +30,7 @@ from dg_tf.data import (  # noqa: E402
 )
 from dg_tf.errors import ConfigError, DataFormatError, DGError, TrainingDivergedError  # noqa: E402
 from dg_tf.model import DoppelGANger  # noqa: E402
+from dg_tf.tabular import TableSchema, from_dataframe, read_table, to_dataframe, write_table  # noqa: E402
 
 __all__ = [
     "DGConfig",
@@ -40,6 +43,11 @@ __all__ = [
     "load_npz",
     "save_npz",
     "DoppelGANger",
+    "from_dataframe",
+    "to_dataframe",
+    "TableSchema",
+    "read_table",
+    "write_table",
     "DGError",
     "ConfigError",
     "DataFormatError",

@@ -1,0 +1,152 @@
+"""Tables on disk: CSV (optionally gzip-compressed) and Parquet.
+
+The tabular front end of dg_tf (see :mod:`dg_tf.tabular.frames`) works on
+pandas DataFrames; these two functions move them to and from files, chosen
+by suffix: ``.csv``, ``.csv.gz``, ``.parquet``, ``.pq``.
+
+* Parquet (via pyarrow) keeps the dtypes: integers, nullable columns,
+  datetimes with their time zone, categoricals with their levels and order.
+  (pyarrow alone gives categoricals of numbers back as plain numbers;
+  :func:`write_table` records their dtype in the file's metadata under
+  ``dg_tf.dtypes`` and :func:`read_table` restores it.)
+* CSV keeps only text. Passing the fitted
+  :class:`~dg_tf.tabular.schema.TableSchema` to :func:`read_table` reads
+  text columns as text (so ``"007"`` stays a string) and then applies the
+  schema's dtypes (:meth:`TableSchema.apply_dtypes`), so a table written by
+  :func:`write_table` after :func:`~dg_tf.tabular.frames.to_dataframe` reads
+  back with the same dtypes.
+
+Writes are atomic (a temporary file in the same folder, then a rename), so a
+reader never sees half a table and a failed write leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+
+import pandas as pd
+import pyarrow
+import pyarrow.parquet
+
+from dg_tf.errors import ConfigError, DataFormatError
+from dg_tf.fileio import atomic_write
+from dg_tf.tabular.dtypes import dtype_from_json, dtype_to_json
+from dg_tf.tabular.inference import column_label
+from dg_tf.tabular.schema import TableSchema
+
+__all__ = ["TABLE_FORMATS", "table_format", "read_table", "write_table"]
+
+#: File suffix -> format.
+TABLE_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+_DTYPES_KEY = b"dg_tf.dtypes"  # Parquet metadata: {column: dtype JSON} of categoricals of non-text
+
+
+def table_format(path: str | os.PathLike[str]) -> str:
+    """``"csv"`` or ``"parquet"``, from the file's suffix (case-insensitive).
+
+    Raises:
+        DataFormatError: the suffix is none of :data:`TABLE_FORMATS`.
+    """
+    name = os.fspath(path).lower()
+    for suffix, fmt in TABLE_FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    raise DataFormatError(
+        os.fspath(path), "file name", None, f"unknown table suffix; expected one of {', '.join(TABLE_FORMATS)}"
+    )
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    schema: TableSchema | None = None,
+    parse_dates: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Parquet table.
+
+    Args:
+        path: ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file.
+        schema: if given, text columns of a CSV are read as text and every
+            column the schema knows gets its dtype back.
+        parse_dates: columns to parse as datetimes (ISO 8601 text; mixed UTC
+            offsets are converted to UTC), e.g. a CSV's time column.
+
+    Returns:
+        The table, with a RangeIndex.
+
+    Raises:
+        DataFormatError: unknown suffix, or the file is not a readable table
+            (empty, malformed, bad dates); the message names the file.
+        FileNotFoundError: the file does not exist.
+    """
+    fmt = table_format(path)
+    where = os.fspath(path)
+    try:
+        if fmt == "csv":
+            df = pd.read_csv(path, dtype=None if schema is None else schema.csv_dtypes())
+        else:
+            df = pd.read_parquet(path, engine="pyarrow").reset_index(drop=True)
+            metadata = pyarrow.parquet.read_schema(path).metadata or {}
+            by_text = {str(c): c for c in df.columns}  # Parquet names are text; pandas may restore int names
+            for name, dtype in json.loads(metadata.get(_DTYPES_KEY, b"{}")).items():
+                df[by_text[name]] = df[by_text[name]].astype(dtype_from_json(dtype))
+    except FileNotFoundError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, pyarrow.ArrowException) as exc:
+        raise DataFormatError(where, fmt, None, f"not a readable {fmt} table: {exc}") from exc
+    for name in parse_dates or ():
+        if name not in df.columns:
+            raise DataFormatError(where, column_label(name), None, "parse_dates names a column the file does not have")
+        df[name] = _parse_datetimes(df[name], name, where)
+    if schema is not None:
+        df = schema.apply_dtypes(df)
+    return df
+
+
+def _parse_datetimes(series: pd.Series, name: str, where: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    try:
+        return pd.to_datetime(series, format="ISO8601")
+    except ValueError:
+        try:
+            return pd.to_datetime(series, format="ISO8601", utc=True)
+        except ValueError as exc:
+            raise DataFormatError(where, column_label(name), None, f"not ISO 8601 datetimes: {exc}") from exc
+
+
+def write_table(path: str | os.PathLike[str], df: pd.DataFrame, format: str | None = None) -> None:
+    """Write a table atomically, without its index.
+
+    Args:
+        path: the file; a ``.gz`` suffix gzip-compresses a CSV.
+        df: the table.
+        format: ``"csv"`` or ``"parquet"``; default from the suffix.
+
+    Raises:
+        ConfigError: ``format`` is not ``"csv"`` or ``"parquet"``.
+        DataFormatError: no ``format`` and an unknown suffix.
+        OSError: the folder does not exist or is not writable.
+    """
+    fmt = table_format(path) if format is None else format
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"format={format!r} must be 'csv', 'parquet' or None")
+    compression = "gzip" if os.fspath(path).lower().endswith(".gz") else None
+    with atomic_write(path, "wb") as handle:
+        if fmt == "csv":
+            df.to_csv(handle, index=False, compression=compression, encoding="utf-8")
+        else:
+            table = pyarrow.Table.from_pandas(df, preserve_index=False)
+            numeric_categories = {
+                str(name): dtype_to_json(df[name].dtype)
+                for name in df.columns
+                if isinstance(df[name].dtype, pd.CategoricalDtype)
+                and not pd.api.types.is_string_dtype(df[name].dtype.categories.dtype)
+            }
+            if numeric_categories:
+                metadata = {**(table.schema.metadata or {}), _DTYPES_KEY: json.dumps(numeric_categories).encode()}
+                table = table.replace_schema_metadata(metadata)
+            pyarrow.parquet.write_table(table, handle)

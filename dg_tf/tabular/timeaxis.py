@@ -1,0 +1,220 @@
+"""The time column of a long table: checks, spacing and regeneration.
+
+DoppelGANger generates a series as a sequence of records at regular steps
+(paper §3.1: each record is one measurement interval; appendix A: every
+dataset has a fixed interval, e.g. 6 hours for MBA, one day for web traffic).
+The time column of a long table is therefore not a value to model: it is
+fitted to one spacing for the whole table and regenerated as
+``start + k * step``:
+
+* integer, float or timedelta times: one fixed step, the most common
+  difference between consecutive times of a series (floats allow a relative
+  error of 1e-6, and come back as ``start + k * step`` in float64);
+* datetimes: one fixed step if every difference is the same; otherwise a
+  calendar frequency (``MS`` month starts, ``D`` days across a daylight
+  saving change, ...) found by :func:`pandas.infer_freq` on the longest
+  series, which every series must then follow exactly.
+
+Each series keeps its own start (``Dataset.extras["series_start"]``, in the
+numeric form of :func:`~dg_tf.tabular.dtypes.to_array`: the value itself for
+numbers, int64 ticks of the dtype's unit for datetimes (from the UTC epoch
+for time-zone-aware ones) and timedeltas). Synthetic series, which have no
+start of their own, start at the most common start of the table (the
+smallest one on ties).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dg_tf.errors import DataFormatError
+from dg_tf.tabular.dtypes import (
+    dtype_from_json,
+    dtype_to_json,
+    from_array,
+    is_time_dtype,
+    tick,
+    to_array,
+    value_to_json,
+    values_from_json,
+)
+from dg_tf.tabular.inference import DATETIME, FLOAT, INTEGER, TIMEDELTA, column_label, show
+
+__all__ = ["TimeSpec", "TIME_CLASSES"]
+
+#: Value classes a time column may have.
+TIME_CLASSES = (INTEGER, FLOAT, DATETIME, TIMEDELTA)
+
+_FLOAT_RTOL = 1e-6
+
+
+def _mode(values: np.ndarray) -> Any:
+    """Most common value (the smallest on ties)."""
+    unique, counts = np.unique(values, return_counts=True)
+    return unique[np.argmax(counts)]
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeSpec:
+    """The fitted time axis of a long table.
+
+    Attributes:
+        name: the time column's name.
+        dtype: its pandas dtype.
+        step: fixed spacing in numeric form (ticks for datetimes and
+            timedeltas); ``None`` with a calendar ``freq`` or when every
+            series has a single step.
+        freq: calendar frequency alias (datetimes only), or ``None``.
+        start: default start of a synthetic series, in numeric form.
+    """
+
+    name: Hashable
+    dtype: Any
+    step: int | float | None
+    freq: str | None
+    start: int | float
+
+    @classmethod
+    def fit(
+        cls,
+        name: Hashable,
+        times: pd.Series,
+        lengths: np.ndarray,
+        ids: pd.Series,
+        rows: np.ndarray,
+        source: str,
+    ) -> "TimeSpec":
+        """Fit the spacing of the time column and check every series against it.
+
+        Args:
+            name: the time column's name.
+            times: [R] times sorted by (series, time), none missing (RangeIndex).
+            lengths: [N] number of steps of each series (R = sum).
+            ids: [N] id of each series, for errors.
+            rows: [R] row of each time in the input table, for errors.
+            source: the table's file or ``"<DataFrame>"``, for errors.
+
+        Raises:
+            DataFormatError: two rows of a series share a time (duplicate
+                (id, time) pair), or the spacing is irregular; the message
+                names the id, and the index is the offending row.
+        """
+        t = to_array(times)
+        sample = np.repeat(np.arange(len(lengths)), lengths)
+        offsets = np.cumsum(lengths) - lengths
+        inner = np.flatnonzero(sample[1:] == sample[:-1])  # pairs (i, i+1) within a series
+        diff = t[inner + 1] - t[inner]
+        start = _mode(t[offsets]).item()
+
+        def error(i: int, rule: str) -> DataFormatError:
+            where = f"series id {show(ids.iloc[sample[i]])}"
+            return DataFormatError(source, column_label(name), int(rows[i]), f"{where}: {rule}")
+
+        duplicate = np.flatnonzero(diff == 0)
+        if duplicate.size:
+            i = inner[duplicate[0]]
+            raise error(i + 1, f"duplicate (id, time) pair: time {times.iloc[i]} is also at row {int(rows[i])}")
+        if diff.size == 0:
+            return cls(name, times.dtype, None, None, start)
+        if np.issubdtype(t.dtype, np.floating):
+            step = float(np.median(diff))
+            off = np.abs(diff - step) > _FLOAT_RTOL * abs(step)
+        else:
+            step = int(_mode(diff))
+            off = diff != step
+        if not off.any():
+            return cls(name, times.dtype, step, None, start)
+        if pd.api.types.is_datetime64_any_dtype(times.dtype):
+            freq = _calendar_freq(times, lengths)
+            if freq is not None:
+                spec = cls(name, times.dtype, None, freq, start)
+                expected = spec.values(t[offsets], lengths)
+                bad = np.flatnonzero(to_array(expected) != t)
+                if not bad.size:
+                    return spec
+                i = int(bad[0])
+                raise error(
+                    i,
+                    f"irregular time spacing: time {times.iloc[i]}, expected {expected.iloc[i]} (the table's "
+                    f"frequency is {freq!r}; rows are sorted by time within each id)",
+                )
+        i = inner[int(np.argmax(off))]
+        raise error(
+            i + 1,
+            f"irregular time spacing: {times.iloc[i + 1]} follows {times.iloc[i]}, but the table's step is "
+            f"{_show_step(step, times.dtype)} (rows are sorted by time within each id; every series must have "
+            "the same regular spacing)",
+        )
+
+    def values(self, starts: np.ndarray, lengths: np.ndarray) -> pd.Series:
+        """Times of series starting at ``starts`` with ``lengths`` steps, concatenated.
+
+        Args:
+            starts: [N] start of each series, numeric form.
+            lengths: [N] number of steps of each series.
+
+        Returns:
+            [sum(lengths)] times in the column's dtype, series after series.
+
+        Raises:
+            DataFormatError: a series has more than one step but the table
+                had no spacing (every input series had a single step).
+        """
+        lengths = np.asarray(lengths, dtype=np.int64)
+        starts = np.asarray(starts)
+        if self.freq is not None:
+            first = from_array(starts, self.dtype)
+            pieces = [pd.Series(pd.date_range(s, periods=n, freq=self.freq)) for s, n in zip(first, lengths)]
+            if not pieces:
+                return pd.Series([], dtype=self.dtype)
+            return pd.concat(pieces, ignore_index=True).astype(self.dtype)
+        if self.step is None and (lengths > 1).any():
+            raise DataFormatError(
+                "<schema>", column_label(self.name), None,
+                "every series of the table had a single step, so the time step is unknown",
+            )
+        k = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return from_array(np.repeat(starts, lengths) + k * (self.step or 0), self.dtype)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times and steps as readable text); inverse of :meth:`from_dict`."""
+        step = self.step
+        if step is not None and is_time_dtype(self.dtype):
+            step = str(step * tick(self.dtype))
+        return {
+            "name": self.name,
+            "dtype": dtype_to_json(self.dtype),
+            "step": step,
+            "freq": self.freq,
+            "start": value_to_json(from_array(np.array([self.start]), self.dtype).iloc[0]),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TimeSpec":
+        dtype = dtype_from_json(data["dtype"])
+        start = to_array(pd.Series(values_from_json([data["start"]], dtype))).item()
+        step = data["step"]
+        if step is not None and is_time_dtype(dtype):
+            step = int(pd.Timedelta(step) // tick(dtype))
+        return cls(data["name"], dtype, step, data["freq"], start)
+
+
+def _calendar_freq(times: pd.Series, lengths: np.ndarray) -> str | None:
+    """Frequency alias inferred from the longest series (needs >= 3 steps), or None."""
+    longest = int(np.argmax(lengths))
+    if lengths[longest] < 3:
+        return None
+    first = int(np.sum(lengths[:longest]))
+    try:
+        return pd.infer_freq(pd.DatetimeIndex(times.iloc[first : first + lengths[longest]]))
+    except (TypeError, ValueError):
+        return None
+
+
+def _show_step(step: int | float, dtype: Any) -> str:
+    return str(step * tick(dtype)) if is_time_dtype(dtype) else repr(step)
