@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from dg_tf.errors import ConfigError
 
-__all__ = ["DGConfig", "auto_sample_len"]
+__all__ = ["DGConfig", "auto_sample_len", "padding_sample_len"]
 
 LSTMInitialState = Literal["random", "zero", "learned"]
 _INITIAL_STATES = typing.get_args(LSTMInitialState)
@@ -201,6 +201,19 @@ def auto_sample_len(max_length: int) -> int:
         raise ConfigError(f"max_length={max_length} must be >= 1")
     divisors = [s for s in range(1, max_length + 1) if max_length % s == 0]
     return min(divisors, key=lambda s: (abs(max_length / s - TARGET_ROLLOUTS), s))
+
+
+def padding_sample_len(max_length: int) -> int:
+    """S for data that will be padded to a multiple of S: about 50 LSTM passes.
+
+    Tables have arbitrary lengths (a prime length has no useful divisor), so
+    instead of a divisor of ``max_length`` (:func:`auto_sample_len`) this
+    picks ``S = max(1, round(max_length / 50))`` and the data is padded up to
+    ``ceil(max_length / S) * S`` steps (paper §4.4: T/S around 50).
+    """
+    if max_length < 1:
+        raise ConfigError(f"max_length={max_length} must be >= 1")
+    return max(1, round(max_length / TARGET_ROLLOUTS))
 
 
 def _matches(value: Any, expected: Any) -> bool:

@@ -18,9 +18,11 @@ from typing import Sequence
 
 from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import load_dataset, load_npz
-from dg_tf.evaluation.report import EvaluationConfig, evaluate
+from dg_tf.evaluation.report import ColumnNames, EvaluationConfig, evaluate
 from dg_tf.evaluation.report_files import write_report
 from dg_tf.model import DoppelGANger
+from dg_tf.tabular.folder import load_schema
+from dg_tf.tabular.schema import TableSchema
 
 logger = logging.getLogger("dg_tf.evaluate")
 
@@ -52,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def column_names(schema: TableSchema) -> ColumnNames:
+    """Column and category names of a table's schema (the single feature of a wide table is "value")."""
+    return ColumnNames(
+        features=tuple("value" if spec.name is None else str(spec.name) for spec in schema.features),
+        attributes=tuple(str(spec.name) for spec in schema.attributes),
+        levels=tuple(None if spec.levels is None else tuple(str(v) for v in spec.levels) for spec in schema.attributes),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     config = dataclasses.replace(
@@ -73,8 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         score_fn = model.critic_scores
     if synthetic.max_length != real.max_length:
         fail(f"{args.synthetic}: length {synthetic.max_length} differs from the real data's {real.max_length}")
-    evaluation = evaluate(real, synthetic, holdout=holdout, score_fn=score_fn, config=config)
-    report = write_report(args.out, real, synthetic, evaluation, config=config,
+    schema = load_schema(args.real)
+    names = None if schema is None else column_names(schema)
+    evaluation = evaluate(real, synthetic, holdout=holdout, score_fn=score_fn, names=names, config=config)
+    report = write_report(args.out, real, synthetic, evaluation, names=names, config=config,
                           title=f"{args.synthetic} vs {args.real}")
     logger.info("report: %s", report)
 

@@ -1,9 +1,15 @@
-"""``python -m dg_tf.train``: train DoppelGANger on a dataset folder and write synthetic data.
+"""``python -m dg_tf.train``: train DoppelGANger on a dataset folder or a table and write synthetic data.
 
 With no arguments it trains on the bundled FCC MBA dataset (``data/FCC_MBA``)
 with the paper's defaults and writes ``runs/<time>/`` with the model, its
 checkpoints, TensorBoard logs and ``synthetic.npz`` (as many series as the
 training set, in the same layout).
+
+``--data`` may also be a CSV / Parquet table, described by the column flags
+(``--id-column``, ``--attribute-columns``, ``--feature-columns``, ...): it is
+prepared into ``RUN/data/`` (as ``python -m dg_tf.prepare`` would) and the
+synthetic data is also written as a table in the input's columns and units.
+A dataset folder made by ``prepare`` works the same way.
 """
 
 from __future__ import annotations
@@ -18,13 +24,18 @@ from dg_tf.cli import ProgressBar, add_config_flags, config_from_args, config_ov
 from dg_tf.config import DGConfig
 from dg_tf.data.loading import load_dataset, save_npz
 from dg_tf.model import CONFIG_FILE, DoppelGANger
+from dg_tf.table_cli import add_table_flags, is_table_file, table_dataset
+from dg_tf.tabular import SERIES_ID, SERIES_START, to_dataframe, write_table
+from dg_tf.tabular.files import table_format
+from dg_tf.tabular.folder import DATASET_CONFIG_FILE, SCHEMA_FILE, load_schema, save_prepared
 
 logger = logging.getLogger("dg_tf.train")
 
 SYNTHETIC_FILE = "synthetic.npz"
-#: A dataset folder may recommend config fields (e.g. the bundled FCC MBA sets
-#: sample_len 8 from the paper's grid {1, 4, 8}); used unless --config is given.
-DATASET_CONFIG_FILE = "dg_config.json"
+#: Where a table given to --data is prepared inside the run folder.
+PREPARED_DIR = "data"
+#: Extras that describe the real series (ids, start times), not generated ones.
+_REAL_SERIES_EXTRAS = (SERIES_ID, SERIES_START)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", type=Path, default=repo_data_dir() / "FCC_MBA",
                         help="dataset folder with the original triple (data_feature_output.pkl, "
-                             "data_attribute_output.pkl, data_train.npz); its dg_config.json, if any, "
-                             "gives config defaults unless --config is given")
+                             "data_attribute_output.pkl, data_train.npz; a dataset folder may recommend "
+                             "config defaults in dg_config.json, used unless --config is given), or a "
+                             ".csv/.parquet table described by the table column flags")
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder [runs/run-<date>-<time>]")
     parser.add_argument("--logdir", type=Path, default=None, help="TensorBoard folder [RUN/logs]")
@@ -46,12 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="synthetic series written to RUN/synthetic.npz after training "
                              "[as many as the training set; 0 = none]")
     add_config_flags(parser)
+    add_table_flags(parser)
     return parser
 
 
-def _resolve_config(args: argparse.Namespace, run_dir: Path) -> DGConfig:
+def _resolve_config(args: argparse.Namespace, run_dir: Path, data_dir: Path) -> DGConfig:
     if not args.resume:
-        recommended = Path(args.data) / DATASET_CONFIG_FILE
+        recommended = data_dir / DATASET_CONFIG_FILE
         if args.config is None and recommended.is_file():
             logger.info("using the dataset's recommended config %s", recommended)
             return config_from_args(args, DGConfig.from_file(recommended))
@@ -66,14 +79,43 @@ def _resolve_config(args: argparse.Namespace, run_dir: Path) -> DGConfig:
     return config.replace(**{k: v for k, v in config_overrides(args).items() if k == "epochs"})
 
 
+def _data_dir(args: argparse.Namespace, run_dir: Path) -> Path:
+    """The dataset folder to train on; a table is first prepared into ``RUN/data``."""
+    if not is_table_file(args.data):
+        return args.data
+    data_dir = run_dir / PREPARED_DIR
+    if args.resume:
+        if not (data_dir / SCHEMA_FILE).is_file():
+            fail(f"--resume: {data_dir} does not hold the prepared table of this run")
+        return data_dir
+    requested = config_from_args(args).sample_len
+    dataset, schema, sample_len = table_dataset(args.data, args, requested)
+    save_prepared(data_dir, dataset, schema, sample_len=sample_len)
+    return data_dir
+
+
+def _write_synthetic(model: DoppelGANger, num: int, config: DGConfig, extras: dict, run_dir: Path,
+                     data_dir: Path, output_format: str) -> None:
+    synthetic = model.generate(num, seed=config.seed)
+    synthetic.extras = {k: v for k, v in extras.items() if k not in _REAL_SERIES_EXTRAS}
+    save_npz(run_dir / SYNTHETIC_FILE, synthetic)
+    logger.info("synthetic data:    %s  (%d series)", run_dir / SYNTHETIC_FILE, num)
+    schema = load_schema(data_dir)
+    if schema is not None:
+        table = run_dir / f"synthetic.{output_format}"
+        write_table(table, to_dataframe(synthetic, schema))
+        logger.info("synthetic table:   %s  (columns and units of %s)", table, schema.source)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     run_dir = args.out if args.out is not None else Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     if args.resume and args.out is None:
         fail("--resume needs --out RUN_DIR, the run to continue")
-    config = _resolve_config(args, run_dir)
-    dataset = load_dataset(args.data)
-    source = str(Path(args.data) / "data_train.npz")
+    data_dir = _data_dir(args, run_dir)
+    config = _resolve_config(args, run_dir, data_dir)
+    dataset = load_dataset(data_dir)
+    source = str(data_dir / "data_train.npz")
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
     model.fit(dataset, run_dir=run_dir, logdir=args.logdir, resume=args.resume,
               progress=ProgressBar(), source=source)
@@ -81,12 +123,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     logger.info("checkpoints:       %s", run_dir / "checkpoints")
     logger.info("TensorBoard logs:  %s  (tensorboard --logdir %s)",
                 args.logdir or run_dir / "logs", args.logdir or run_dir / "logs")
+    schema = load_schema(data_dir)
+    if schema is not None:
+        schema.save(run_dir / SCHEMA_FILE)  # lets `generate --format csv` work from the run alone
     num = dataset.num_samples if args.num_generate is None else args.num_generate
     if num > 0:
-        synthetic = model.generate(num, seed=config.seed)
-        synthetic.extras = dict(dataset.extras)
-        save_npz(run_dir / SYNTHETIC_FILE, synthetic)
-        logger.info("synthetic data:    %s  (%d series)", run_dir / SYNTHETIC_FILE, num)
+        output_format = table_format(args.data) if is_table_file(args.data) else "csv"
+        _write_synthetic(model, num, config, dataset.extras, run_dir, data_dir, output_format)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""Command-line flags that describe a table's columns (shared by ``prepare`` and ``train``).
+
+The flags map one to one onto :func:`dg_tf.tabular.from_dataframe`'s
+arguments; column lists are comma-separated.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from dg_tf.cli import fail
+from dg_tf.config import padding_sample_len
+from dg_tf.data.dataset import Dataset
+from dg_tf.tabular.files import TABLE_FORMATS, read_table
+from dg_tf.tabular.frames import from_dataframe
+from dg_tf.tabular.schema import TableSchema
+
+__all__ = ["is_table_file", "add_table_flags", "table_dataset"]
+
+
+def is_table_file(path: Path) -> bool:
+    """Whether ``path`` names a CSV or Parquet file (by its suffix); anything else is a dataset folder."""
+    return path.name.lower().endswith(tuple(TABLE_FORMATS))
+
+
+def _columns(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def add_table_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags naming a table's id, time, attribute and feature columns and its options."""
+    group = parser.add_argument_group("table columns (CSV / Parquet input)")
+    group.add_argument("--id-column", help="column identifying each series (sample)")
+    group.add_argument("--time-column", default=None,
+                       help="column ordering the steps (integer, float, datetime); regular spacing required")
+    group.add_argument("--attribute-columns", type=_columns, default=[],
+                       help="comma-separated metadata columns, constant within a series")
+    group.add_argument("--feature-columns", type=_columns, default=None,
+                       help="comma-separated measurement columns (wide style: the step columns are the feature)")
+    group.add_argument("--discrete-columns", type=_columns, default=None,
+                       help="columns forced to be categorical (one-hot)")
+    group.add_argument("--continuous-columns", type=_columns, default=None,
+                       help="columns forced to be continuous")
+    group.add_argument("--integer-discrete-max-levels", type=int, default=None,
+                       help="integer columns with at most this many distinct values are categorical")
+    group.add_argument("--style", choices=("long", "wide"), default="long",
+                       help="long: one row per (series, step); wide: one row per series, one column per step")
+    group.add_argument("--max-length", type=int, default=None, help="longest series kept [the longest one]")
+    group.add_argument("--missing", choices=("error", "drop", "interpolate"), default="error",
+                       help="missing values: refuse, drop the series, or interpolate inside the series")
+    group.add_argument("--long-series", choices=("error", "truncate", "split"), default="error",
+                       help="series longer than --max-length: refuse, keep the start, or cut into pieces")
+
+
+def _parse_time_text(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
+    """A CSV holds dates as text: parse a text time column as ISO 8601 datetimes when every value parses.
+
+    Anything else is left as it is, for :func:`from_dataframe` to accept or report.
+    """
+    if time_column is None or time_column not in frame or not pd.api.types.is_string_dtype(frame[time_column]):
+        return frame
+    try:
+        parsed = pd.to_datetime(frame[time_column], format="ISO8601")
+    except (ValueError, TypeError):
+        return frame
+    return frame.assign(**{time_column: parsed})
+
+
+def table_dataset(path: Path, args: argparse.Namespace, sample_len: int | None) -> tuple[Dataset, TableSchema, int]:
+    """Read the table at ``path`` and convert it as the flags say.
+
+    Args:
+        path: a CSV or Parquet file.
+        args: parsed flags of :func:`add_table_flags`.
+        sample_len: S to pad the length to a multiple of; ``None`` picks
+            :func:`~dg_tf.config.padding_sample_len` of the longest series.
+
+    Returns:
+        ``(dataset, schema, sample_len)``.
+    """
+    if args.id_column is None:
+        fail(f"{path} is a table: --id-column is required")
+    if args.feature_columns is None and args.style == "long":
+        fail(f"{path} is a long table: --feature-columns is required")
+    frame = _parse_time_text(read_table(path), args.time_column)
+    options = dict(
+        id_column=args.id_column, time_column=args.time_column, attribute_columns=args.attribute_columns,
+        feature_columns=args.feature_columns or [], discrete_columns=args.discrete_columns,
+        continuous_columns=args.continuous_columns, style=args.style, max_length=args.max_length,
+        missing=args.missing, long_series=args.long_series,
+        integer_discrete_max_levels=args.integer_discrete_max_levels, source=str(path),
+    )
+    if sample_len is None and args.max_length is not None:
+        sample_len = padding_sample_len(args.max_length)
+    elif sample_len is None:  # the longest series is known only after grouping (and missing-value policy)
+        sample_len = padding_sample_len(from_dataframe(frame, **options)[0].max_length)
+    dataset, schema = from_dataframe(frame, sample_len=sample_len, **options)
+    return dataset, schema, sample_len
