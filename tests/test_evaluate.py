@@ -157,3 +157,15 @@ def test_fixed_length_data_without_continuous_attributes(fcc_mba):
     assert set(by_technology) <= {"0", "1", "2", "3", "4"} and len(by_technology) >= 3
     assert result.metrics["utility"]["label_attribute"] == "attribute 1"
     assert not result.metrics["privacy"]["memorization"]["flagged"]
+
+
+def test_holdout_with_another_attribute_mix_is_reported():
+    real = make_toy_dataset(90, seed=1)
+    first_category = real.attributes[:, 0] == 1
+    skewed = dataclasses.replace(real, features=real.features[first_category],
+                                 attributes=real.attributes[first_category], gen_flags=real.gen_flags[first_category])
+    config = dataclasses.replace(FAST, utility=False)
+    check = evaluate(real, real, holdout=skewed, config=config).metrics["holdout_check"]
+    assert check["mismatched_attributes"] == ["attribute 0"] and check["attribute_p_values"]["attribute 0"] < 1e-6
+    fair = evaluate(real, real, holdout=make_toy_dataset(90, seed=2), config=config).metrics["holdout_check"]
+    assert fair["mismatched_attributes"] == []

@@ -29,6 +29,7 @@ import logging
 from typing import Any, Callable
 
 import numpy as np
+from scipy import stats
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import continuous_columns
@@ -278,6 +279,29 @@ def _scores(real: Dataset, synthetic: Dataset, config: EvaluationConfig) -> dict
     return result
 
 
+#: p-value under which the held-out set is reported as not drawn like the training set.
+HOLDOUT_MISMATCH_P = 0.01
+
+
+def _holdout_check(real: Dataset, holdout: Dataset, names: ColumnNames) -> dict[str, Any]:
+    """Is the held-out set drawn like the training set? Chi-square test per discrete attribute.
+
+    The floor and the memorization threshold assume it is; a split by time,
+    site or customer (e.g. FCC MBA's published test split) makes new real data
+    look farther away than it would, and the synthetic data look too close.
+    """
+    p_values = {}
+    for a in _discrete_attributes(real):
+        counts = np.stack([np.bincount(attribute_labels(d.attributes, d.attribute_outputs, a),
+                                       minlength=d.attribute_outputs[a].dim) for d in (real, holdout)])
+        counts = counts[:, counts.sum(axis=0) > 0]
+        p_values[names.attributes[a]] = (
+            float(stats.chi2_contingency(counts).pvalue) if counts.shape[1] > 1 else 1.0
+        )
+    mismatched = sorted(name for name, p in p_values.items() if p < HOLDOUT_MISMATCH_P)
+    return {"attribute_p_values": p_values, "mismatched_attributes": mismatched}
+
+
 def _describe(dataset: Dataset) -> dict[str, Any]:
     lengths = dataset.lengths
     return {
@@ -337,6 +361,7 @@ def evaluate(
     logger.info("fidelity metrics")
     metrics["fidelity"] = _fidelity(real, synthetic, names, config)
     metrics["floor"] = None if holdout is None else _fidelity(real, holdout, names, config)
+    metrics["holdout_check"] = None if holdout is None else _holdout_check(real, holdout, names)
     if config.utility:
         logger.info("utility: train on synthetic, test on real")
         metrics["utility"] = _utility(real, synthetic, holdout, names, config)

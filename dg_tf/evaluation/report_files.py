@@ -163,6 +163,12 @@ def _markdown(metrics: dict[str, Any], drawn: dict[str, list[str]], title: str) 
         if d is not None:
             lines.append(f"| {label} | {d['num_samples']} | {d['length_min']} / {_format(d['length_median'])}"
                          f" / {d['length_max']} |")
+    check = metrics.get("holdout_check")
+    if check and check["mismatched_attributes"]:
+        lines += ["", f"**Caution:** the held-out set is not distributed like the training set "
+                      f"(chi-square p < 0.01 for {', '.join(check['mismatched_attributes'])}). The floor and the "
+                      "memorization threshold assume it is, so the floor is too high and synthetic data may "
+                      "look closer to the training set than new real data would be."]
     lines += ["", "## Fidelity", "",
               "Lower is better. The floor compares held-out real data with the training data: "
               "a synthetic number near its floor is as close as new real data gets.", "",
