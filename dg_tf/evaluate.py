@@ -18,11 +18,10 @@ from typing import Sequence
 
 from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import load_dataset, load_npz
-from dg_tf.evaluation.report import ColumnNames, EvaluationConfig, evaluate
+from dg_tf.evaluation.names import dataset_names
+from dg_tf.evaluation.report import EvaluationConfig, evaluate
 from dg_tf.evaluation.report_files import write_report
 from dg_tf.model import DoppelGANger
-from dg_tf.tabular.folder import load_schema
-from dg_tf.tabular.schema import TableSchema
 
 logger = logging.getLogger("dg_tf.evaluate")
 
@@ -45,22 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="per-sample statistic compared by W1 (Table 2 uses the sum)")
     parser.add_argument("--max-lag", type=int, default=defaults.max_lag, help="ACF lags 1..MAX_LAG-1 [L-1]")
     parser.add_argument("--label-attribute", type=int, default=defaults.label_attribute,
-                        help="discrete attribute predicted in the utility tests [the first discrete one]")
+                        help="discrete attribute predicted in the utility tests [the one with the fewest categories]")
     parser.add_argument("--no-utility", action="store_true", help="skip train-on-synthetic/test-on-real")
     parser.add_argument("--no-scores", action="store_true", help="skip TimeGAN's discriminative/predictive scores")
     parser.add_argument("--score-iterations", type=int, default=defaults.score_iterations,
                         help="training batches of each TimeGAN score's GRU [TimeGAN's: 2000 / 5000]")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of splits and models")
     return parser
-
-
-def column_names(schema: TableSchema) -> ColumnNames:
-    """Column and category names of a table's schema (the single feature of a wide table is "value")."""
-    return ColumnNames(
-        features=tuple("value" if spec.name is None else str(spec.name) for spec in schema.features),
-        attributes=tuple(str(spec.name) for spec in schema.attributes),
-        levels=tuple(None if spec.levels is None else tuple(str(v) for v in spec.levels) for spec in schema.attributes),
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -84,8 +74,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         score_fn = model.critic_scores
     if synthetic.max_length != real.max_length:
         fail(f"{args.synthetic}: length {synthetic.max_length} differs from the real data's {real.max_length}")
-    schema = load_schema(args.real)
-    names = None if schema is None else column_names(schema)
+    names = dataset_names(args.real, real)
     evaluation = evaluate(real, synthetic, holdout=holdout, score_fn=score_fn, names=names, config=config)
     report = write_report(args.out, real, synthetic, evaluation, names=names, config=config,
                           title=f"{args.synthetic} vs {args.real}")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dg_tf import DGConfig, DoppelGANger, TrainingDivergedError
+from dg_tf import DoppelGANger, TrainingDivergedError
 from dg_tf.encoding import Encoding
 from dg_tf.training import Trainer, pack
 

@@ -35,7 +35,8 @@ from dg_tf.evaluation.privacy import (
     memorization_check,
     nearest_neighbours,
 )
-from dg_tf.evaluation.report import ColumnNames, Evaluation, EvaluationConfig, evaluate
+from dg_tf.evaluation.names import ColumnNames, dataset_names
+from dg_tf.evaluation.report import Evaluation, EvaluationConfig, evaluate
 from dg_tf.evaluation.report_files import write_report
 from dg_tf.evaluation.scores import discriminative_score, predictive_score
 from dg_tf.evaluation.utility import (
@@ -80,6 +81,7 @@ __all__ = [
     "membership_inference_attack",
     "EvaluationConfig",
     "ColumnNames",
+    "dataset_names",
     "Evaluation",
     "evaluate",
     "write_report",

@@ -33,7 +33,7 @@ from scipy import stats
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import continuous_columns
-from dg_tf.evaluation.autocorrelation import acf_mse_per_feature, autocorrelation_per_feature
+from dg_tf.evaluation.autocorrelation import acf_mse_per_feature
 from dg_tf.evaluation.distributions import (
     Statistic,
     attribute_labels,
@@ -44,6 +44,7 @@ from dg_tf.evaluation.distributions import (
     per_sample_statistic,
     wasserstein1,
 )
+from dg_tf.evaluation.names import ColumnNames, default_label_attribute
 from dg_tf.evaluation.privacy import (
     MemorizationReport,
     membership_inference_attack,
@@ -54,7 +55,7 @@ from dg_tf.evaluation.scores import discriminative_score, predictive_score
 from dg_tf.evaluation.utility import LabelledSeries, classification_ranking, tstr_classification
 from dg_tf.seeding import derive_seed
 
-__all__ = ["EvaluationConfig", "ColumnNames", "Evaluation", "evaluate", "split_in_two"]
+__all__ = ["EvaluationConfig", "Evaluation", "evaluate", "split_in_two"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ class EvaluationConfig:
             total bandwidth of a user).
         max_lag: ACF lags 1 .. max_lag - 1; default L - 1 (DG's).
         label_attribute: index of the discrete attribute the utility
-            classifiers predict; default the first discrete attribute.
+            classifiers predict; default :func:`~dg_tf.evaluation.names.default_label_attribute`
+            (the one with the fewest categories).
         utility: run train-on-synthetic / test-on-real and the rankings.
         scores: run TimeGAN's discriminative and predictive scores (small GRUs).
         score_iterations: training batches of each score's GRU; default TimeGAN's
@@ -89,34 +91,6 @@ class EvaluationConfig:
     grid_rows: int = 4
     max_cross_pairs: int = 6
     seed: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnNames:
-    """Human names of the feature and attribute outputs (default "feature i", "attribute i").
-
-    Attributes:
-        features: one name per feature output.
-        attributes: one name per attribute output.
-        levels: per attribute output, the names of its categories (or None).
-    """
-
-    features: tuple[str, ...]
-    attributes: tuple[str, ...]
-    levels: tuple[tuple[str, ...] | None, ...]
-
-    @classmethod
-    def default(cls, dataset: Dataset) -> "ColumnNames":
-        return cls(
-            features=tuple(f"feature {i}" for i in range(len(dataset.feature_outputs))),
-            attributes=tuple(f"attribute {i}" for i in range(len(dataset.attribute_outputs))),
-            levels=tuple(None for _ in dataset.attribute_outputs),
-        )
-
-    def level(self, attribute: int, label: int) -> str:
-        """Name of category ``label`` of attribute output ``attribute``."""
-        names = self.levels[attribute]
-        return str(label) if names is None else names[label]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,9 +198,11 @@ def _utility(
 ) -> dict[str, Any]:
     """Fig. 12 protocol: A = real training data, A' = held-out real, B / B' = synthetic halves."""
     discrete = _discrete_attributes(real)
-    attribute = config.label_attribute if config.label_attribute is not None else (discrete[0] if discrete else None)
+    attribute = config.label_attribute
     if attribute is None:
-        return {"skipped": "no discrete attribute to predict"}
+        attribute = default_label_attribute(real.attribute_outputs)
+    if attribute is None:
+        return {"skipped": "no discrete attribute with 2 or more categories to predict"}
     if attribute not in discrete:
         raise ValueError(f"label_attribute={attribute} is not a discrete attribute output (discrete: {discrete})")
     if holdout is None:

@@ -22,7 +22,8 @@ from dg_tf.data.specs import continuous_columns
 from dg_tf.evaluation import figures
 from dg_tf.evaluation.autocorrelation import autocorrelation_per_feature
 from dg_tf.evaluation.distributions import DiscreteMarginal, attribute_labels, attribute_marginals, length_distribution, per_sample_statistic
-from dg_tf.evaluation.report import ColumnNames, Evaluation, EvaluationConfig
+from dg_tf.evaluation.names import ColumnNames
+from dg_tf.evaluation.report import Evaluation, EvaluationConfig
 from dg_tf.fileio import atomic_write
 
 __all__ = ["METRICS_FILE", "REPORT_FILE", "write_report"]
