@@ -39,7 +39,7 @@ def add_table_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--attribute-columns", type=_columns, default=[],
                        help="comma-separated metadata columns, constant within a series")
     group.add_argument("--feature-columns", type=_columns, default=None,
-                       help="comma-separated measurement columns (wide style: the step columns are the feature)")
+                       help="comma-separated measurement columns (wide style: the step columns, in step order)")
     group.add_argument("--discrete-columns", type=_columns, default=None,
                        help="columns forced to be categorical (one-hot)")
     group.add_argument("--continuous-columns", type=_columns, default=None,
@@ -83,12 +83,12 @@ def table_dataset(path: Path, args: argparse.Namespace, sample_len: int | None) 
     """
     if args.id_column is None:
         fail(f"{path} is a table: --id-column is required")
-    if args.feature_columns is None and args.style == "long":
-        fail(f"{path} is a long table: --feature-columns is required")
+    if args.feature_columns is None:
+        fail(f"{path}: --feature-columns is required (wide style: the step columns, in step order)")
     frame = _parse_time_text(read_table(path), args.time_column)
     options = dict(
         id_column=args.id_column, time_column=args.time_column, attribute_columns=args.attribute_columns,
-        feature_columns=args.feature_columns or [], discrete_columns=args.discrete_columns,
+        feature_columns=args.feature_columns, discrete_columns=args.discrete_columns,
         continuous_columns=args.continuous_columns, style=args.style, max_length=args.max_length,
         missing=args.missing, long_series=args.long_series,
         integer_discrete_max_levels=args.integer_discrete_max_levels, source=str(path),
