@@ -37,7 +37,7 @@ import pandas as pd
 from dg_tf.cli import run_main
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import save_dataset
-from dg_tf.data.specs import Normalization
+from dg_tf.data.specs import Normalization, Output, OutputType
 from dg_tf.data.validation import validate_dataset
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write
@@ -56,6 +56,8 @@ __all__ = [
     "iter_csv",
     "encode_levels",
     "one_hot",
+    "encode_attributes",
+    "fixed_length_splits",
     "min_max",
     "split_indices",
     "write_output",
@@ -354,6 +356,56 @@ def min_max(values: np.ndarray, normalization: Normalization) -> tuple[np.ndarra
     if normalization == Normalization.MINUSONE_ONE:
         scaled = 2.0 * scaled - 1.0
     return scaled, low, high
+
+
+def encode_attributes(columns: Mapping[str, Sequence[str] | np.ndarray]) -> tuple[dict[str, list[str]], np.ndarray]:
+    """One-hot blocks of categorical metadata, levels sorted (see :func:`encode_levels`).
+
+    Args:
+        columns: attribute name -> [N] category of each series, in output order.
+
+    Returns:
+        ``(levels, attributes)``: name -> category names, and float32 [N, sum of levels].
+    """
+    levels: dict[str, list[str]] = {}
+    blocks = []
+    for name, values in columns.items():
+        levels[name], codes = encode_levels(values)
+        blocks.append(one_hot(codes, len(levels[name])))
+    return levels, np.concatenate(blocks, axis=1)
+
+
+def fixed_length_splits(
+    features: np.ndarray,
+    attributes: np.ndarray,
+    normalization: Normalization,
+    levels: Mapping[str, list[str]],
+    extras: Mapping[str, np.ndarray],
+    indices: Mapping[str, np.ndarray],
+) -> dict[str, Dataset]:
+    """Datasets of full-length series (every generation flag 1), one per split.
+
+    Args:
+        features: float32 [N, L, K], each column scaled into ``normalization``'s range.
+        attributes: float32 [N, A] one-hot blocks of ``levels``.
+        normalization: range of the continuous features.
+        levels: attribute name -> category names (one discrete output each).
+        extras: arrays stored unchanged in every split (e.g. ``data_feature_min``).
+        indices: split name -> int [n] rows of that split.
+    """
+    feature_outputs = [Output(OutputType.CONTINUOUS, 1, normalization) for _ in range(features.shape[2])]
+    attribute_outputs = [Output(OutputType.DISCRETE, len(v)) for v in levels.values()]
+    return {
+        name: Dataset(
+            features=features[idx],
+            attributes=attributes[idx],
+            gen_flags=np.ones((len(idx), features.shape[1]), dtype=np.float32),
+            feature_outputs=feature_outputs,
+            attribute_outputs=attribute_outputs,
+            extras=dict(extras),
+        )
+        for name, idx in indices.items()
+    }
 
 
 def split_indices(

@@ -72,19 +72,18 @@ from data.converters.common import (
     ConversionSummary,
     RawDataError,
     default_of,
-    encode_levels,
+    encode_attributes,
+    fixed_length_splits,
     iter_csv,
     log_counts,
     min_max,
-    one_hot,
     read_header,
     require_columns,
     run_cli,
     split_indices,
     write_output,
 )
-from dg_tf.data.dataset import Dataset
-from dg_tf.data.specs import Normalization, Output, OutputType
+from dg_tf.data.specs import Normalization
 
 __all__ = ["convert", "main", "NETUSAGE_FILE", "UDPLATENCY_FILE", "ATTRIBUTES", "FEATURES"]
 
@@ -299,28 +298,11 @@ def convert(
     scaled, low, high = min_max(raw.reshape(-1, len(FEATURES)), Normalization.ZERO_ONE)
     features = scaled.astype(np.float32).reshape(kept, num_steps, len(FEATURES))
     kept_profile = profile.reindex(units[alive])
-    levels: dict[str, list[str]] = {}
-    blocks = []
-    for attribute in ATTRIBUTES:
-        levels[attribute], codes = encode_levels(kept_profile[attribute].astype(str).to_numpy())
-        blocks.append(one_hot(codes, len(levels[attribute])))
-    attributes = np.concatenate(blocks, axis=1)
-    feature_outputs = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE) for _ in FEATURES]
-    attribute_outputs = [Output(OutputType.DISCRETE, len(levels[a])) for a in ATTRIBUTES]
+    levels, attributes = encode_attributes({a: kept_profile[a].astype(str).to_numpy() for a in ATTRIBUTES})
     extras = {"data_feature_min": low.astype(np.float32), "data_feature_max": high.astype(np.float32)}
-
     train, test = split_indices(kept, num_train, num_test, seed)
-    splits = {
-        name: Dataset(
-            features=features[idx],
-            attributes=attributes[idx],
-            gen_flags=np.ones((len(idx), num_steps), dtype=np.float32),
-            feature_outputs=feature_outputs,
-            attribute_outputs=attribute_outputs,
-            extras=dict(extras),
-        )
-        for name, idx in (("train", train), ("test", test))
-    }
+    splits = fixed_length_splits(features, attributes, Normalization.ZERO_ONE, levels, extras,
+                                 {"train": train, "test": test})
     summary = ConversionSummary(
         dataset="fcc_mba",
         total=int(len(units)),

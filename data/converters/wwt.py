@@ -48,18 +48,17 @@ from data.converters.common import (
     ConversionSummary,
     RawDataError,
     default_of,
-    encode_levels,
+    encode_attributes,
+    fixed_length_splits,
     iter_csv,
     log_counts,
     min_max,
-    one_hot,
     read_header,
     run_cli,
     split_indices,
     write_output,
 )
-from dg_tf.data.dataset import Dataset
-from dg_tf.data.specs import Normalization, Output, OutputType
+from dg_tf.data.specs import Normalization
 
 __all__ = ["convert", "parse_page", "main", "ATTRIBUTES"]
 
@@ -184,28 +183,11 @@ def convert(
     scaled, low, high = min_max(np.concatenate(logged).reshape(-1, 1), Normalization.MINUSONE_ONE)
     features = scaled.astype(np.float32).reshape(kept, length, 1)
     del scaled, logged
-    levels: dict[str, list[str]] = {}
-    blocks = []
-    for j, attribute in enumerate(ATTRIBUTES):
-        levels[attribute], codes = encode_levels([n[j] for n in names])
-        blocks.append(one_hot(codes, len(levels[attribute])))
-    attributes = np.concatenate(blocks, axis=1)
-    feature_outputs = [Output(OutputType.CONTINUOUS, 1, Normalization.MINUSONE_ONE)]
-    attribute_outputs = [Output(OutputType.DISCRETE, len(levels[a])) for a in ATTRIBUTES]
+    levels, attributes = encode_attributes({a: [n[j] for n in names] for j, a in enumerate(ATTRIBUTES)})
     extras = {"data_feature_min": low.astype(np.float32), "data_feature_max": high.astype(np.float32)}
-
     train, test = split_indices(kept, num_train, num_test, seed)
-    splits = {
-        name: Dataset(
-            features=features[idx],
-            attributes=attributes[idx],
-            gen_flags=np.ones((len(idx), length), dtype=np.float32),
-            feature_outputs=feature_outputs,
-            attribute_outputs=attribute_outputs,
-            extras=dict(extras),
-        )
-        for name, idx in (("train", train), ("test", test))
-    }
+    splits = fixed_length_splits(features, attributes, Normalization.MINUSONE_ONE, levels, extras,
+                                 {"train": train, "test": test})
     summary = ConversionSummary(
         dataset="wwt",
         total=total,
