@@ -1,0 +1,1 @@
+"""Experiments that reproduce the paper's results (run from the repository root)."""
