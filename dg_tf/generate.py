@@ -6,6 +6,11 @@ csv|parquet``, or an ``--out`` ending in .csv / .parquet), a table in the
 input's columns, dtypes and units. With ``--attributes FILE.npz`` the series
 are generated for the given attributes (its ``data_attribute`` array, one row
 per series; paper §4.3 conditional generation).
+
+With ``--shard-size K``, ``--out`` is a folder of shards ``part-00000.npz``,
+... (``.csv`` / ``.parquet`` with ``--format``) of K series each plus a
+``manifest.json``: memory stays bounded by one shard, a crash leaves only
+complete shards, and the same command resumes (:mod:`dg_tf.sharding`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,10 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import save_npz
-from dg_tf.errors import DataFormatError
 from dg_tf.model import DoppelGANger
+from dg_tf.sharding import ShardPlan, attribute_rows, generate_shards, iter_attribute_chunks, run_fingerprint
 from dg_tf.table_cli import is_table_file
 from dg_tf.tabular import to_dataframe, write_table
 from dg_tf.tabular.files import table_format
@@ -43,34 +46,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", type=Path, required=True, help="trained run (or saved model) folder")
     parser.add_argument("--num", type=int, default=None,
                         help="number of series [required unless --attributes gives them]")
-    parser.add_argument("--out", type=Path, required=True, help="output file (.npz, .csv, .csv.gz, .parquet)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output file (.npz, .csv, .csv.gz, .parquet); a folder with --shard-size")
     parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="output format [from the --out suffix; npz otherwise]")
+                        help="output format [from the --out suffix; npz otherwise, and always with --shard-size]")
     parser.add_argument("--attributes", type=Path, default=None,
                         help=".npz whose data_attribute array [N, A] conditions the generation")
     parser.add_argument("--seed", type=int, default=None, help="noise seed [the run's config seed]")
+    shards = parser.add_argument_group("sharded output (very large N)")
+    shards.add_argument("--shard-size", type=int, default=None,
+                        help="write --out as a folder of shards of this many series, resumable")
+    shards.add_argument("--overwrite", action="store_true",
+                        help="replace the shards of a different earlier generation in --out")
+    shards.add_argument("--verify", action="store_true",
+                        help="when resuming, check kept shards' SHA-256 (not only their size)")
     return parser
-
-
-def _read_attributes(path: Path) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as data:
-        if "data_attribute" not in data:
-            raise DataFormatError(str(path), "data_attribute", None, "missing array")
-        return data["data_attribute"].astype(np.float32)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    sharded = args.shard_size is not None
+    if sharded and args.shard_size < 1:
+        fail(f"--shard-size {args.shard_size} must be a positive number of series")
+    if not sharded and (args.overwrite or args.verify):
+        fail("--overwrite and --verify go with --shard-size")
     model = DoppelGANger.load(args.run)
-    attributes = _read_attributes(args.attributes) if args.attributes is not None else None
     num = args.num
-    if attributes is not None:
-        if num is not None and num != len(attributes):
-            fail(f"--num {num} differs from the {len(attributes)} rows of {args.attributes}")
-        num = len(attributes)
+    if args.attributes is not None:
+        rows, _ = attribute_rows(args.attributes)
+        if num is not None and num != rows:
+            fail(f"--num {num} differs from the {rows} rows of {args.attributes}")
+        num = rows
     if num is None or num < 1:
         fail("--num N (a positive number of series) is required without --attributes")
-    output_format = _output_format(args.out, args.format)
+    output_format = (args.format or "npz") if sharded else _output_format(args.out, args.format)
     schema = None
     if output_format != "npz":
         schema = load_schema(args.run)
@@ -78,6 +87,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             fail(f"--format {output_format}: {args.run} has no {SCHEMA_FILE} (it was not trained on a table); "
                  "write .npz instead")
     seed = model.config.seed if args.seed is None else args.seed
+    if sharded:
+        plan = ShardPlan(run_fingerprint(args.run), seed, num, args.shard_size, output_format)
+        generate_shards(model, args.out, plan, schema=schema, attributes=args.attributes,
+                        overwrite=args.overwrite, verify=args.verify)
+        return
+    attributes = None if args.attributes is None else next(iter_attribute_chunks(args.attributes, num))
     synthetic = model.generate(num, attributes=attributes, seed=seed)
     if schema is None:
         save_npz(args.out, synthetic)

@@ -1,0 +1,495 @@
+"""Sharded, resumable generation of very large synthetic datasets.
+
+Sampling a trained DoppelGANger (paper §4, §4.3 for conditional generation)
+is embarrassingly parallel: every series is an independent draw. To write
+millions of series with bounded memory, :func:`generate_shards` splits the
+``N`` series into shards of ``K`` (the last one smaller) and writes each as
+its own file in an output folder: ``part-00000.npz``, ``part-00001.npz``, ...
+(or ``.csv`` / ``.parquet`` tables in the run's columns). Only one shard is
+in memory at a time; with ``--attributes`` the conditioning rows are read
+from the ``.npz`` shard by shard too (:func:`iter_attribute_chunks`).
+
+Determinism: shard ``i`` is ``model.generate(rows_i, seed=derive_seed(seed,
+"shard", i))``, so the output depends only on (run, seed, K, N); it is *not*
+the same as one ``generate(N, seed)`` call (each shard has its own noise
+stream), and changing K changes the data.
+
+Crash safety: every shard and the ``manifest.json`` are written with
+:func:`~dg_tf.fileio.atomic_write` (hidden ``.NAME.RANDOM.tmp`` file, then an
+atomic rename), and the manifest is rewritten after each shard. A crash at
+any point (even ``kill -9``) leaves only complete shards; stale temporary
+files are deleted on the next start. Re-running the same command resumes:
+shards the manifest lists whose file still has the recorded size (and, with
+``verify``, SHA-256) are kept; the others are generated again. A manifest
+written for other settings (run weights, seed, N, K, format, attribute file)
+is refused unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+import zipfile
+from pathlib import Path
+from typing import IO, Any, Iterator, Protocol
+
+import numpy as np
+import pandas as pd
+
+from dg_tf.cli import _duration
+from dg_tf.data.dataset import Dataset
+from dg_tf.data.loading import save_npz
+from dg_tf.data.specs import Output
+from dg_tf.data.validation import validate_attributes
+from dg_tf.errors import ConfigError, DataFormatError
+from dg_tf.fileio import atomic_write
+from dg_tf.model import CONFIG_FILE, MODEL_FILE, WEIGHTS_PREFIX
+from dg_tf.seeding import derive_seed
+from dg_tf.tabular import SERIES_ID, TableSchema, to_dataframe, write_table
+from dg_tf.tabular.dtypes import is_integer_dtype
+
+__all__ = [
+    "MANIFEST_FILE",
+    "ShardPlan",
+    "ShardProgress",
+    "generate_shards",
+    "iter_attribute_chunks",
+    "attribute_rows",
+    "check_attribute_file",
+    "run_fingerprint",
+    "file_sha256",
+]
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT = "dg_tf-shards-1"
+#: File suffix of a shard, per output format.
+SHARD_SUFFIX = {"npz": ".npz", "csv": ".csv", "parquet": ".parquet"}
+_ATTRIBUTE_MEMBER = "data_attribute.npy"
+#: What :func:`~dg_tf.fileio.atomic_write` leaves behind when killed while writing a shard or the manifest.
+_STALE_TEMP = re.compile(r"^\.(part-\d+\.(npz|csv|parquet)|manifest\.json)\.[0-9a-f]{12}\.tmp$")
+_SHARD_FILE = re.compile(r"^part-\d+\.(npz|csv|parquet)$")
+
+
+class Sampler(Protocol):
+    """What :func:`generate_shards` needs of a model (:class:`~dg_tf.model.DoppelGANger`)."""
+
+    attribute_outputs: list[Output]
+
+    def generate(self, n: int, attributes: np.ndarray | None = None, seed: int | None = None) -> Dataset: ...
+
+
+# ============================================================================ plan
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardPlan:
+    """What to generate: the settings that decide every byte of the output.
+
+    Attributes:
+        run_fingerprint: :func:`run_fingerprint` of the model folder.
+        seed: the base seed; shard ``i`` uses ``derive_seed(seed, "shard", i)``.
+        num: N, the total number of series.
+        shard_size: K, series per shard (the last shard holds the rest).
+        file_format: ``"npz"``, ``"csv"`` or ``"parquet"``.
+    """
+
+    run_fingerprint: str
+    seed: int
+    num: int
+    shard_size: int
+    file_format: str
+
+    def __post_init__(self) -> None:
+        for name in ("seed", "num", "shard_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (name != "seed" and value < 1):
+                raise ConfigError(f"{name}={value!r} must be a {'' if name == 'seed' else 'positive '}integer")
+            object.__setattr__(self, name, int(value))  # plain int: the plan goes into JSON
+        if self.file_format not in SHARD_SUFFIX:
+            raise ConfigError(f"file_format={self.file_format!r} must be one of {', '.join(SHARD_SUFFIX)}")
+
+    @property
+    def num_shards(self) -> int:
+        """ceil(N / K)."""
+        return math.ceil(self.num / self.shard_size)
+
+    def rows(self, index: int) -> int:
+        """Series in shard ``index``: K, except the last shard (N - K * (shards - 1))."""
+        return min(self.shard_size, self.num - index * self.shard_size)
+
+    def shard_seed(self, index: int) -> int:
+        """The seed of shard ``index``."""
+        return derive_seed(self.seed, "shard", index)
+
+    def file_name(self, index: int) -> str:
+        """``part-00000.npz``, ...: zero-padded to 5 digits, or more when there are more shards."""
+        width = max(5, len(str(self.num_shards - 1)))
+        return f"part-{index:0{width}d}{SHARD_SUFFIX[self.file_format]}"
+
+
+def run_fingerprint(directory: str | Path) -> str:
+    """SHA-256 of a model folder's ``config.json``, ``model.json`` and ``weights/`` files.
+
+    Identifies the trained model (not its location), so that a resumed
+    generation can tell it still samples from the same weights.
+    """
+    directory = Path(directory)
+    weights = directory / WEIGHTS_PREFIX
+    files = [directory / CONFIG_FILE, directory / MODEL_FILE,
+             *sorted(p for p in weights.parent.glob(weights.name + "*") if p.is_file())]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(file_sha256(file).encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ============================================================================ attributes
+
+
+@contextlib.contextmanager
+def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], tuple[int, ...], bool, np.dtype]]:
+    """The open ``data_attribute`` member of an ``.npz``, positioned after its header."""
+    where = str(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise DataFormatError(where, "file", None, "missing file") from None
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DataFormatError(where, "file", None, f"is not a readable .npz file: {err}") from None
+    with archive, contextlib.ExitStack() as stack:
+        if _ATTRIBUTE_MEMBER not in archive.namelist():
+            raise DataFormatError(where, "data_attribute", None, "missing array")
+        stream = stack.enter_context(archive.open(_ATTRIBUTE_MEMBER))
+        try:
+            version = np.lib.format.read_magic(stream)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f".npy format version {version} is not supported")
+            shape, fortran_order, dtype = read_header(stream)
+        except ValueError as err:
+            raise DataFormatError(where, "data_attribute", None, f"unreadable array: {err}") from None
+        if len(shape) != 2 or dtype.kind not in "biuf":
+            raise DataFormatError(where, "data_attribute", None,
+                                  f"must be a numeric [N, A] array, got shape {list(shape)} dtype {dtype}")
+        yield stream, shape, fortran_order, dtype
+
+
+def attribute_rows(path: str | Path) -> tuple[int, int]:
+    """``(N, A)``, the shape of an ``.npz``'s ``data_attribute`` array, read from its header only.
+
+    Raises:
+        DataFormatError: the file is missing, not an ``.npz``, lacks
+            ``data_attribute`` or that array is not a numeric matrix.
+    """
+    with _attribute_member(Path(path)) as (_, shape, _, _):
+        return shape[0], shape[1]
+
+
+def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
+    """The ``data_attribute`` array [N, A] of an ``.npz``, ``rows`` rows at a time, in order.
+
+    Reads the (possibly compressed) zip member as a stream, so at most one
+    chunk is in memory (a Fortran-ordered array is read whole).
+
+    Args:
+        path: the ``.npz``.
+        rows: rows per chunk (the last chunk holds the rest).
+
+    Yields:
+        float32 [rows, A] chunks.
+
+    Raises:
+        DataFormatError: as :func:`attribute_rows`, or the array is truncated.
+    """
+    with _attribute_member(Path(path)) as (stream, shape, fortran_order, dtype):
+        n, width = shape
+        whole = None
+        if fortran_order:
+            whole = np.frombuffer(stream.read(), dtype=dtype).reshape(shape, order="F")
+        for start in range(0, n, rows):
+            count = min(rows, n - start)
+            if whole is not None:
+                chunk = whole[start:start + count]
+            else:
+                data = stream.read(count * width * dtype.itemsize)
+                if len(data) != count * width * dtype.itemsize:
+                    raise DataFormatError(str(path), "data_attribute", start, "array data is truncated")
+                chunk = np.frombuffer(data, dtype=dtype).reshape(count, width)
+            yield chunk.astype(np.float32)
+
+
+def _check_chunk(chunk: np.ndarray, start: int, outputs: list[Output], path: Path) -> None:
+    """:func:`validate_attributes` on rows ``start:start+len(chunk)``, errors indexed in the whole file."""
+    try:
+        validate_attributes(chunk, outputs, str(path))
+    except DataFormatError as err:
+        index = err.index
+        if isinstance(index, tuple) and index:
+            index = (index[0] + start, *index[1:])
+        elif isinstance(index, (int, np.integer)):
+            index = int(index) + start
+        raise DataFormatError(str(path), err.array, index, err.rule) from None
+
+
+def check_attribute_file(path: str | Path, outputs: list[Output], rows: int) -> None:
+    """Validate every row of an ``.npz``'s ``data_attribute`` against ``outputs``, ``rows`` at a time.
+
+    Raises:
+        DataFormatError: the first bad row, indexed in the whole file.
+    """
+    for number, chunk in enumerate(iter_attribute_chunks(path, rows)):
+        _check_chunk(chunk, number * rows, outputs, Path(path))
+
+
+# ============================================================================ progress
+
+
+class ShardProgress:
+    """Log lines: shards done / total, series done / total, series per second and ETA.
+
+    Logs after every shard, or about every 1% of the shards when there are
+    more than 100. Speed and ETA count only the shards generated in this
+    session (not those kept from an earlier one).
+    """
+
+    def start(self, plan: ShardPlan, done_shards: int, done_rows: int) -> None:
+        """Called once, with the shards already complete."""
+        self.plan, self.shards, self.rows = plan, done_shards, done_rows
+        self.new_rows = 0
+        self.every = max(1, plan.num_shards // 100)
+        self.began = time.perf_counter()
+        if done_shards:
+            logger.info("resuming: %d/%d shards (%d series) already complete", done_shards, plan.num_shards,
+                        done_rows)
+
+    def shard_done(self, rows: int) -> None:
+        """Called after each newly written shard."""
+        self.shards += 1
+        self.rows += rows
+        self.new_rows += rows
+        if self.shards % self.every and self.shards != self.plan.num_shards:
+            return
+        elapsed = time.perf_counter() - self.began
+        rate = self.new_rows / elapsed if elapsed > 0 else 0.0
+        eta = (self.plan.num - self.rows) / rate if rate > 0 else 0.0
+        logger.info("shard %d/%d | %d/%d series | %.1f series/s | ETA %s", self.shards, self.plan.num_shards,
+                    self.rows, self.plan.num, rate, _duration(eta))
+
+
+# ============================================================================ writing
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with atomic_write(path, "w") as handle:
+        json.dump(data, handle, indent=2)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path} is not readable ({err}); use --overwrite to start again") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ConfigError(f"{path} is not a {MANIFEST_FORMAT} manifest; use --overwrite to start again")
+    return manifest
+
+
+def _mismatch(manifest: dict[str, Any], identity: dict[str, Any]) -> str | None:
+    """The fields where ``manifest`` differs from ``identity``, in words, or ``None``."""
+    differences = [
+        f"{name} differs" if name.endswith(("fingerprint", "sha256"))  # hashes say nothing to a reader
+        else f"{name} {manifest.get(name)!r} there, {value!r} now"
+        for name, value in identity.items() if manifest.get(name) != value
+    ]
+    return "; ".join(differences) or None
+
+
+def _intact(out: Path, entry: dict[str, Any], plan: ShardPlan, verify: bool) -> bool:
+    """Whether a manifest entry is one of this plan's shards and its file is still as recorded."""
+    index = entry.get("index")
+    if not isinstance(index, int) or not 0 <= index < plan.num_shards or entry.get("file") != plan.file_name(index):
+        return False
+    file = out / entry["file"]
+    if not file.is_file() or file.stat().st_size != entry.get("bytes"):
+        return False
+    return not verify or file_sha256(file) == entry.get("sha256")
+
+
+def _prepare_folder(
+    out: Path, plan: ShardPlan, identity: dict[str, Any], overwrite: bool, verify: bool
+) -> dict[int, dict[str, Any]]:
+    """Create ``out``, remove stale temporary files, and return the complete shards to keep, by index."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; sharded output goes to a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in out.iterdir():
+        if _STALE_TEMP.match(path.name):
+            logger.info("removing %s, left by an interrupted run", path)
+            path.unlink()
+    manifest_path = out / MANIFEST_FILE
+    shard_files = [path for path in out.iterdir() if _SHARD_FILE.match(path.name)]
+    if overwrite:
+        for path in [*shard_files, manifest_path]:
+            path.unlink(missing_ok=True)
+        return {}
+    if not manifest_path.exists():
+        if shard_files:
+            raise ConfigError(f"{out} holds {shard_files[0].name} but no {MANIFEST_FILE}; "
+                              "use --overwrite to replace it, or another --out")
+        return {}
+    manifest = _read_manifest(manifest_path)
+    difference = _mismatch(manifest, identity)
+    if difference is not None:
+        raise ConfigError(f"{out} holds shards of another generation ({difference}); "
+                          "use --overwrite to replace them, or another --out")
+    kept = {}
+    for entry in manifest.get("shards", []):
+        if _intact(out, entry, plan, verify):
+            kept[entry["index"]] = entry
+        else:
+            logger.warning("%s: %s is missing or changed; generating it again", out, entry.get("file"))
+    return kept
+
+
+def _manifest(identity: dict[str, Any], plan: ShardPlan, shards: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "format": MANIFEST_FORMAT,
+        **identity,
+        "num_shards": plan.num_shards,
+        "rows_per_shard": [plan.rows(i) for i in range(plan.num_shards)],
+        "shard_seeds": [plan.shard_seed(i) for i in range(plan.num_shards)],
+        "complete": len(shards) == plan.num_shards,
+        "shards": [shards[i] for i in sorted(shards)],
+    }
+
+
+def _plain_ids(schema: TableSchema) -> TableSchema:
+    """``schema`` with a categorical id dtype replaced by its categories' dtype.
+
+    Each shard would otherwise get its own category set (the training ids'
+    categories do not hold the generated ids).
+    """
+    dtype = schema.id_dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return dataclasses.replace(schema, id_dtype=dtype.categories.dtype)
+    return schema
+
+
+def _global_ids(schema: TableSchema, start: int, rows: int) -> np.ndarray:
+    """[rows] ids of the generated series ``start..start+rows-1`` of the whole output.
+
+    Named as :func:`to_dataframe` names the series of one call: the number
+    itself for a numeric id column, ``"synthetic-<i>"`` otherwise.
+    """
+    if is_integer_dtype(schema.id_dtype) or pd.api.types.is_float_dtype(schema.id_dtype):
+        return np.arange(start, start + rows)
+    return np.array([f"synthetic-{i}" for i in range(start, start + rows)])
+
+
+def _write_shard(path: Path, synthetic: Dataset, plan: ShardPlan, schema: TableSchema | None, start: int) -> None:
+    if plan.file_format == "npz":
+        save_npz(path, synthetic)
+        return
+    # Ids unique across shards (series start..start+rows-1 of the whole output).
+    with_ids = dataclasses.replace(synthetic, extras={SERIES_ID: _global_ids(schema, start, synthetic.num_samples)})
+    write_table(path, to_dataframe(with_ids, schema), format=plan.file_format)
+
+
+def generate_shards(
+    model: Sampler,
+    out: str | Path,
+    plan: ShardPlan,
+    *,
+    schema: TableSchema | None = None,
+    attributes: str | Path | None = None,
+    overwrite: bool = False,
+    verify: bool = False,
+    progress: ShardProgress | None = None,
+) -> dict[str, Any]:
+    """Generate ``plan.num`` series into shard files in ``out``, resuming what an earlier call left.
+
+    Args:
+        model: the trained model; called once per missing shard with at
+            most ``plan.shard_size`` series.
+        out: the output folder (created if needed).
+        plan: the settings; see :class:`ShardPlan`.
+        schema: the run's table schema; required for ``csv`` / ``parquet``.
+            Table shards name their series ``start..start+rows-1`` (or
+            ``"synthetic-<i>"`` for text ids), unique over all shards; a
+            categorical id column is written with its categories' dtype.
+        attributes: ``.npz`` whose ``data_attribute`` [N, A] conditions the
+            series, row ``j`` for series ``j`` (N = ``plan.num``); checked
+            whole before any shard is written, then read shard by shard.
+        overwrite: delete the shards and manifest of an earlier, different
+            generation in ``out`` instead of refusing.
+        verify: check kept shards against their recorded SHA-256 (reads them
+            all) rather than only their size.
+        progress: progress reporter; default a new :class:`ShardProgress`.
+
+    Returns:
+        The final manifest (also in ``out/manifest.json``): the plan's fields,
+        ``attributes_sha256`` (of the ``attributes`` file, or ``None``),
+        ``num_shards``, ``rows_per_shard``, ``shard_seeds``, ``complete`` and
+        one entry per shard: ``index``, ``file``, ``rows``, ``seed``,
+        ``bytes``, ``sha256``.
+
+    Raises:
+        ConfigError: ``out`` holds a manifest of other settings (or shard
+            files without a manifest) and not ``overwrite``; or a table
+            format without ``schema``.
+        DataFormatError: bad conditioning attributes (nothing is written).
+    """
+    out = Path(out)
+    if plan.file_format != "npz":
+        if schema is None:
+            raise ConfigError(f"file_format={plan.file_format!r} needs the run's table schema")
+        schema = _plain_ids(schema)
+    # Everything that decides the output; a manifest must match it to be resumed.
+    identity = {**dataclasses.asdict(plan), "attributes_sha256": None}
+    if attributes is not None:
+        n, _ = attribute_rows(attributes)
+        if n != plan.num:
+            raise ConfigError(f"num={plan.num} differs from the {n} rows of {attributes}")
+        check_attribute_file(attributes, model.attribute_outputs, plan.shard_size)
+        identity["attributes_sha256"] = file_sha256(attributes)
+    done = _prepare_folder(out, plan, identity, overwrite, verify)
+    progress = ShardProgress() if progress is None else progress
+    progress.start(plan, len(done), sum(entry["rows"] for entry in done.values()))
+    _write_json(out / MANIFEST_FILE, _manifest(identity, plan, done))
+    with contextlib.ExitStack() as stack:
+        chunks = None
+        if attributes is not None:
+            chunks = stack.enter_context(contextlib.closing(iter_attribute_chunks(attributes, plan.shard_size)))
+        for index in range(plan.num_shards):
+            given = next(chunks) if chunks is not None else None  # read even for kept shards, to stay aligned
+            if index in done:
+                continue
+            rows, seed = plan.rows(index), plan.shard_seed(index)
+            synthetic = model.generate(rows, attributes=given, seed=seed)
+            file = out / plan.file_name(index)
+            _write_shard(file, synthetic, plan, schema, index * plan.shard_size)
+            done[index] = {"index": index, "file": file.name, "rows": rows, "seed": seed,
+                           "bytes": file.stat().st_size, "sha256": file_sha256(file)}
+            _write_json(out / MANIFEST_FILE, _manifest(identity, plan, done))
+            progress.shard_done(rows)
+    logger.info("%s: %d series in %d shards (%s)", out, plan.num, plan.num_shards, MANIFEST_FILE)
+    return _manifest(identity, plan, done)
