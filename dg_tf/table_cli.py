@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dg_tf.cli import fail
 from dg_tf.config import padding_sample_len
 from dg_tf.data.dataset import Dataset
-from dg_tf.tabular.files import TABLE_FORMATS, read_table
+from dg_tf.errors import DataFormatError
+from dg_tf.tabular.files import TABLE_FORMATS, parse_datetimes, read_table
 from dg_tf.tabular.frames import from_dataframe
+from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.schema import TableSchema
 
 __all__ = ["is_table_file", "add_table_flags", "table_dataset"]
@@ -55,18 +58,32 @@ def add_table_flags(parser: argparse.ArgumentParser) -> None:
                        help="series longer than --max-length: refuse, keep the start, or cut into pieces")
 
 
-def _parse_time_text(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
-    """A CSV holds dates as text: parse a text time column as ISO 8601 datetimes when every value parses.
+def _parse_time_text(frame: pd.DataFrame, time_column: str | None, where: str) -> pd.DataFrame:
+    """A CSV holds times as text: numbers (e.g. zero-padded steps), durations or ISO 8601 datetimes.
 
-    Anything else is left as it is, for :func:`from_dataframe` to accept or report.
+    Mixed UTC offsets (a daylight saving change) are converted to UTC;
+    anything else is left for :func:`from_dataframe` to accept or report.
+
+    Raises:
+        DataFormatError: a text time column with a value that is neither a
+            number, a duration nor an ISO 8601 date/time, or a word among
+            numbers (the index is its row).
     """
     if time_column is None or time_column not in frame or not pd.api.types.is_string_dtype(frame[time_column]):
         return frame
-    try:
-        parsed = pd.to_datetime(frame[time_column], format="ISO8601")
-    except (ValueError, TypeError):
-        return frame
-    return frame.assign(**{time_column: parsed})
+    text = frame[time_column]
+    numbers = pd.to_numeric(text, errors="coerce")
+    is_number = numbers.notna().to_numpy()
+    if is_number.all():
+        return frame.assign(**{time_column: numbers})
+    if is_number.sum() * 2 >= len(is_number):
+        row = int(np.argmin(is_number))
+        raise DataFormatError(where, column_label(time_column), row,
+                              f"mixed types: {text.iloc[row]!r} among numbers; every time must be a number")
+    try:  # durations as pandas writes them: "0 days 00:20:30"
+        return frame.assign(**{time_column: pd.to_timedelta(text)})
+    except ValueError:
+        return frame.assign(**{time_column: parse_datetimes(text, time_column, where)})
 
 
 def table_dataset(path: Path, args: argparse.Namespace, sample_len: int | None) -> tuple[Dataset, TableSchema, int]:
@@ -85,7 +102,7 @@ def table_dataset(path: Path, args: argparse.Namespace, sample_len: int | None) 
         fail(f"{path} is a table: --id-column is required")
     if args.feature_columns is None:
         fail(f"{path}: --feature-columns is required (wide style: the step columns, in step order)")
-    frame = _parse_time_text(read_table(path), args.time_column)
+    frame = _parse_time_text(read_table(path, keep_leading_zeros=True), args.time_column, str(path))
     options = dict(
         id_column=args.id_column, time_column=args.time_column, attribute_columns=args.attribute_columns,
         feature_columns=args.feature_columns, discrete_columns=args.discrete_columns,

@@ -9,10 +9,21 @@ table's values and converts them to that representation and back:
   order, unused ones included) or the sorted distinct values otherwise;
   values become one-hot rows ``[n, n_levels]``; decoding takes the argmax;
 * continuous: ``x -> (x - min) / (max - min)`` with ``min``/``max`` kept in
-  float64 (a constant column maps to 0); decoding clips the model's value to
-  ``[0, 1]``, so the result lies in the fitted ``[min, max]``; values come
-  back within float32 precision of that range (about ``6e-8 * (max - min)``),
-  rounded for integer dtypes.
+  float64, or exactly as Python ints for integer columns (a constant column
+  maps to 0); decoding clips the model's value to ``[0, 1]``, so the result
+  lies in the fitted ``[min, max]``; values come back within float32
+  precision of that range (about ``6e-8 * (max - min)``), rounded for integer
+  dtypes.
+
+Integers and float32: the model's float32 values hold about 7 significant
+digits of ``(x - min) / (max - min)``. Integer columns whose range spans more
+than ``2**24`` (e.g. byte counters, epoch milliseconds) therefore come back
+only to within ``~6e-8 * (max - min)``, never outside ``[min, max]`` and
+never overflowing the dtype (``int64`` extremes included); :meth:`ColumnSpec.fit`
+logs a warning for them. Offsets from ``min`` are computed in integer
+arithmetic, so a narrow range of huge values (``2**62 + k``) stays exact.
+A float range wider than float64 holds (``-1e308 .. 1e308``) is scaled in
+halves instead of overflowing.
 
 Decoded values are cast back to the column's dtype (see
 :func:`dg_tf.tabular.dtypes.cast`).
@@ -21,6 +32,8 @@ Decoded values are cast back to the column's dtype (see
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 from collections.abc import Hashable
 from typing import Any
 
@@ -28,10 +41,28 @@ import numpy as np
 import pandas as pd
 
 from dg_tf.data.specs import Normalization, Output, OutputType
-from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, value_to_json, values_from_json
-from dg_tf.tabular.inference import CONTINUOUS, DISCRETE, numeric_values
+from dg_tf.tabular.dtypes import (
+    cast,
+    dtype_from_json,
+    dtype_to_json,
+    is_integer_dtype,
+    name_from_json,
+    name_to_json,
+    nullable,
+    value_to_json,
+    values_from_json,
+)
+from dg_tf.tabular.inference import CONTINUOUS, DISCRETE, column_label, numeric_values
 
 __all__ = ["ColumnSpec"]
+
+logger = logging.getLogger(__name__)
+
+#: Integers up to this magnitude are exact in float32 (and spans up to it keep every integer).
+_FLOAT32_EXACT = 2**24
+#: ... and in float64.
+_FLOAT64_EXACT = 2**53
+_UINT64 = 2**64
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -44,16 +75,17 @@ class ColumnSpec:
         kind: ``"discrete"`` or ``"continuous"``.
         dtype: the pandas dtype the values are given back in.
         levels: discrete only: the categories, in one-hot order.
-        minimum: continuous only: the smallest value seen (float64).
-        maximum: continuous only: the largest value seen (float64).
+        minimum: continuous only: the smallest value seen (float64; a
+            Python int, exact, for integer columns).
+        maximum: continuous only: the largest value seen (same type).
     """
 
     name: Hashable
     kind: str
     dtype: Any
     levels: pd.Index | None = None
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | int | None = None
+    maximum: float | int | None = None
 
     @classmethod
     def fit(cls, name: Hashable, kind: str, values: pd.Series, dtype: Any = None) -> "ColumnSpec":
@@ -74,6 +106,16 @@ class ColumnSpec:
             else:
                 levels = pd.Index(values.unique()).sort_values().astype(dtype)
             return cls(name, kind, dtype, levels=levels)
+        if is_integer_dtype(values.dtype):
+            low, high = int(values.min()), int(values.max())
+            if high - low > _FLOAT32_EXACT:
+                logger.warning(
+                    "%s: integers span %d, more than float32 holds exactly (2**24); values come back rounded to "
+                    "within about %d (never outside [%d, %d])", "step columns" if name is None else column_label(name),
+                    high - low,
+                    math.ceil((high - low) * 2**-23), low, high,
+                )
+            return cls(name, kind, dtype, minimum=low, maximum=high)
         numbers = numeric_values(values)
         return cls(name, kind, dtype, minimum=float(numbers.min()), maximum=float(numbers.max()))
 
@@ -93,35 +135,85 @@ class ColumnSpec:
                 codes = self.levels.get_indexer(values)
             assert (codes >= 0).all(), f"{self.name!r}: value outside the fitted levels"
             return np.eye(len(self.levels), dtype=np.float32)[codes]
-        numbers = numeric_values(values)
-        span = self.maximum - self.minimum
-        scaled = (numbers - self.minimum) / span if span > 0 else np.zeros_like(numbers)
-        return scaled.astype(np.float32)[:, None]
+        if isinstance(self.minimum, int) and is_integer_dtype(values.dtype):
+            # exact offsets from min: uint64 subtraction modulo 2**64 is exact for any int64 / uint64 values
+            ints = values.to_numpy(dtype=np.uint64 if values.dtype.kind == "u" else np.int64).astype(np.uint64)
+            offsets = (ints - np.uint64(self.minimum % _UINT64)).astype(np.float64)
+            span = float(self.maximum - self.minimum)
+            scaled = offsets / span if span > 0 else np.zeros_like(offsets)
+        else:
+            scaled = self._to_unit(numeric_values(values))
+        return np.clip(scaled, 0.0, 1.0).astype(np.float32)[:, None]
+
+    def _to_unit(self, numbers: np.ndarray) -> np.ndarray:
+        """float64 [n] values -> [0, 1] (0 for a constant column); no overflow for ranges beyond float64."""
+        low, high = float(self.minimum), float(self.maximum)
+        if high == low:
+            return np.zeros_like(numbers)
+        if math.isfinite(high - low):
+            return (numbers - low) / (high - low)
+        return (numbers / 2 - low / 2) / (high / 2 - low / 2)
+
+    def _from_unit(self, scaled: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`_to_unit`: float64 [n] values in ``[min, max]`` (NaN stays NaN)."""
+        low, high = float(self.minimum), float(self.maximum)
+        if math.isfinite(high - low):
+            values = low + scaled * (high - low)
+        else:
+            values = 2 * (low / 2 + scaled * (high / 2 - low / 2))
+        return np.clip(values, low, high)
 
     def decode_raw(self, block: np.ndarray) -> np.ndarray:
-        """Model output [n, dim] -> int64 level codes (argmax) or float64 values in ``[min, max]``."""
+        """Model output [n, dim] -> int64 level codes (argmax) or float64 model values clipped to ``[0, 1]``."""
         block = np.asarray(block)
         if self.kind == DISCRETE:
             return np.argmax(block, axis=-1).astype(np.int64)
-        scaled = np.clip(block[:, 0].astype(np.float64), 0.0, 1.0)
-        return np.clip(self.minimum + scaled * (self.maximum - self.minimum), self.minimum, self.maximum)
+        return np.clip(block[:, 0].astype(np.float64), 0.0, 1.0)
 
     def to_series(self, raw: np.ndarray, dtype: Any = None) -> pd.Series:
         """Values from :meth:`decode_raw` as a Series of the column's dtype.
 
+        Continuous values are mapped back to ``[min, max]``; for an integer
+        dtype the offset from ``min`` is rounded and added in integer
+        arithmetic, so the result is a whole number in ``[min, max]`` that
+        the dtype holds.
+
         Args:
-            raw: [n] level codes (-1 = missing) or float64 values (NaN = missing).
+            raw: [n] level codes (-1 = missing) or float64 values in [0, 1]
+                (NaN = missing).
             dtype: the dtype to give back; default :attr:`dtype` (wide step
                 columns each have their own).
         """
-        dtype = self.dtype if dtype is None else dtype
+        dtype = pd.api.types.pandas_dtype(self.dtype if dtype is None else dtype)
         if self.kind == DISCRETE:
-            raw = pd.Series(pd.Categorical.from_codes(np.asarray(raw), categories=self.levels))
-        return cast(raw, dtype)
+            return cast(pd.Series(pd.Categorical.from_codes(np.asarray(raw), categories=self.levels)), dtype)
+        scaled = np.asarray(raw, dtype=np.float64)
+        if is_integer_dtype(dtype):
+            return self._integers(scaled, dtype)
+        return cast(self._from_unit(scaled), dtype)
+
+    def _integers(self, scaled: np.ndarray, dtype: Any) -> pd.Series:
+        """[n] model values in [0, 1] (NaN = missing) -> whole numbers in [min, max], exact, in ``dtype``."""
+        low, high = math.ceil(self.minimum), math.floor(self.maximum)
+        span = max(high - low, 0)
+        offsets = np.clip(np.rint(scaled * float(span)), 0.0, float(span))
+        missing = np.isnan(scaled)
+        if max(abs(low), abs(high)) < _FLOAT64_EXACT:  # float64 holds every value exactly
+            return cast(np.minimum(low + offsets, high), dtype)
+        # huge values: uint64 arithmetic modulo 2**64 (offsets <= span < 2**64); the top maps to max exactly
+        top = offsets >= float(span)
+        offsets = np.where(missing | top, 0.0, offsets).astype(np.uint64)
+        values = np.where(top, np.uint64(span), np.minimum(offsets, np.uint64(span))) + np.uint64(low % _UINT64)
+        values = pd.Series(values if low >= 0 else values.view(np.int64))
+        if not missing.any():
+            return values.astype(dtype)
+        values = values.astype(nullable(dtype))
+        values[missing] = pd.NA
+        return values
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; inverse of :meth:`from_dict`."""
-        data: dict[str, Any] = {"name": self.name, "kind": self.kind, "dtype": dtype_to_json(self.dtype)}
+        data: dict[str, Any] = {"name": name_to_json(self.name), "kind": self.kind, "dtype": dtype_to_json(self.dtype)}
         if self.kind == DISCRETE:
             data["levels"] = [value_to_json(v) for v in self.levels]
         else:
@@ -132,10 +224,15 @@ class ColumnSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ColumnSpec":
         dtype = dtype_from_json(data["dtype"])
-        kind = data["kind"]
+        kind, name = data["kind"], name_from_json(data["name"])
         if kind == DISCRETE:
             level_dtype = dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
-            return cls(data["name"], kind, dtype, levels=values_from_json(data["levels"], level_dtype))
+            return cls(name, kind, dtype, levels=values_from_json(data["levels"], level_dtype))
         if kind != CONTINUOUS:
             raise ValueError(f"kind={kind!r} must be {DISCRETE!r} or {CONTINUOUS!r}")
-        return cls(data["name"], kind, dtype, minimum=float(data["min"]), maximum=float(data["max"]))
+        return cls(name, kind, dtype, minimum=_number(data["min"]), maximum=_number(data["max"]))
+
+
+def _number(value: Any) -> float | int:
+    """A stored min/max: ints stay exact ints, anything else is a float."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else float(value)

@@ -12,7 +12,8 @@ holds the small, pure helpers that make that exact:
   ``timedelta64[unit]``) as a JSON object and back;
 * :func:`value_to_json` / :func:`values_from_json`: category levels and time
   values as JSON scalars (timestamps as ISO 8601 strings) and back, in a
-  given dtype;
+  given dtype; :func:`name_to_json` / :func:`name_from_json`: column names
+  (text, integers or timestamps);
 * :func:`cast`: values to a dtype, rounding for integer dtypes and switching
   a non-nullable integer or ``bool`` dtype to its nullable twin (``Int64``,
   ``boolean``, ...) only where some values are missing;
@@ -36,6 +37,8 @@ __all__ = [
     "dtype_from_json",
     "value_to_json",
     "values_from_json",
+    "name_to_json",
+    "name_from_json",
     "is_integer_dtype",
     "is_bool_dtype",
     "nullable",
@@ -138,6 +141,32 @@ def values_from_json(values: Sequence[Any], dtype: Any) -> pd.Index:
     if pd.api.types.is_timedelta64_dtype(dtype):
         return pd.TimedeltaIndex(pd.to_timedelta(values)).astype(dtype)
     return pd.Index(values, dtype=object).astype(dtype)
+
+
+def name_to_json(name: Any) -> Any:
+    """A column name as JSON: text and integers as they are, ``None`` as null, timestamps tagged.
+
+    Wide tables pivoted from a long one have timestamps as column names;
+    they are stored as ``{"timestamp": ISO 8601 text, "tz": zone or null}``.
+
+    Raises:
+        TypeError: any other kind of name.
+    """
+    if name is None or isinstance(name, str):
+        return name
+    if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
+        return int(name)
+    if isinstance(name, pd.Timestamp) and not pd.isna(name):
+        return {"timestamp": name.isoformat(), "tz": None if name.tz is None else str(name.tz)}
+    raise TypeError(f"column name {name!r} of type {type(name).__name__} cannot be stored in a table schema")
+
+
+def name_from_json(data: Any) -> Any:
+    """Inverse of :func:`name_to_json`."""
+    if isinstance(data, dict):
+        stamp = pd.Timestamp(data["timestamp"])
+        return stamp if data["tz"] is None else stamp.tz_convert(data["tz"])
+    return data
 
 
 def is_integer_dtype(dtype: Any) -> bool:

@@ -9,7 +9,14 @@ by suffix: ``.csv``, ``.csv.gz``, ``.parquet``, ``.pq``.
   (pyarrow alone gives categoricals of numbers back as plain numbers;
   :func:`write_table` records their dtype in the file's metadata under
   ``dg_tf.dtypes`` and :func:`read_table` restores it.)
-* CSV keeps only text. Passing the fitted
+* CSV keeps only text. pandas infers the types; with
+  ``keep_leading_zeros=True`` (what ``python -m dg_tf.prepare`` uses)
+  integer-looking text with a leading zero (``"007"``, zip codes such as
+  ``"01234"``) stays text: such values are codes, and ``7`` would merge ids
+  ``"007"`` and ``"7"``. A header naming a column twice and rows with more
+  fields than the header are errors (pandas would rename the column or shift
+  the columns).
+  Passing the fitted
   :class:`~dg_tf.tabular.schema.TableSchema` to :func:`read_table` reads
   text columns as text (so ``"007"`` stays a string) and then applies the
   schema's dtypes (:meth:`TableSchema.apply_dtypes`), so a table written by
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import pandas as pd
 import pyarrow
@@ -36,11 +43,12 @@ from dg_tf.tabular.dtypes import dtype_from_json, dtype_to_json
 from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.schema import TableSchema
 
-__all__ = ["TABLE_FORMATS", "table_format", "read_table", "write_table"]
+__all__ = ["TABLE_FORMATS", "table_format", "read_table", "write_table", "parse_datetimes"]
 
 #: File suffix -> format.
 TABLE_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
+_LEADING_ZERO = r"\s*[+-]?0\d"  # "007", "01234": codes, not numbers
 _DTYPES_KEY = b"dg_tf.dtypes"  # Parquet metadata: {column: dtype JSON} of categoricals of non-text
 
 
@@ -64,6 +72,7 @@ def read_table(
     *,
     schema: TableSchema | None = None,
     parse_dates: Sequence[str] | None = None,
+    keep_leading_zeros: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet table.
 
@@ -73,20 +82,24 @@ def read_table(
             column the schema knows gets its dtype back.
         parse_dates: columns to parse as datetimes (ISO 8601 text; mixed UTC
             offsets are converted to UTC), e.g. a CSV's time column.
+        keep_leading_zeros: CSV without a schema: a column pandas reads as
+            numbers stays text if a value has a leading zero (``"007"``,
+            ``"01234"``); ``python -m dg_tf.prepare`` reads this way.
 
     Returns:
         The table, with a RangeIndex.
 
     Raises:
         DataFormatError: unknown suffix, or the file is not a readable table
-            (empty, malformed, bad dates); the message names the file.
+            (empty, malformed, a column named twice, rows longer than the
+            header, bad dates); the message names the file.
         FileNotFoundError: the file does not exist.
     """
     fmt = table_format(path)
     where = os.fspath(path)
     try:
         if fmt == "csv":
-            df = pd.read_csv(path, dtype=None if schema is None else schema.csv_dtypes())
+            df = _read_csv(path, schema, keep_leading_zeros, where)
         else:
             df = pd.read_parquet(path, engine="pyarrow").reset_index(drop=True)
             metadata = pyarrow.parquet.read_schema(path).metadata or {}
@@ -100,22 +113,56 @@ def read_table(
     for name in parse_dates or ():
         if name not in df.columns:
             raise DataFormatError(where, column_label(name), None, "parse_dates names a column the file does not have")
-        df[name] = _parse_datetimes(df[name], name, where)
+        df[name] = parse_datetimes(df[name], name, where)
     if schema is not None:
         df = schema.apply_dtypes(df)
     return df
 
 
-def _parse_datetimes(series: pd.Series, name: str, where: str) -> pd.Series:
+def _read_csv(
+    path: str | os.PathLike[str], schema: TableSchema | None, keep_leading_zeros: bool, where: str
+) -> pd.DataFrame:
+    """A CSV table, refusing what pandas would silently repair (see :func:`read_table`)."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    repeated = header[header.duplicated()]
+    if len(repeated):  # pandas would rename the second one "name.1"
+        raise DataFormatError(where, column_label(repeated.iloc[0]), None, "the header names this column twice")
+    df = pd.read_csv(path, dtype=None if schema is None else schema.csv_dtypes())
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the first column the index
+        raise DataFormatError(where, "csv", None, f"the rows have more fields than the header's {len(header)} names")
+    if schema is not None or not keep_leading_zeros:
+        return df
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    if numeric:
+        text = pd.read_csv(path, usecols=numeric, dtype=str)
+        for name in numeric:
+            if text[name].str.match(_LEADING_ZERO).any():
+                df[name] = text[name]
+    return df
+
+
+def parse_datetimes(series: pd.Series, name: Hashable, where: str) -> pd.Series:
+    """ISO 8601 text -> datetimes; mixed UTC offsets (a daylight saving change) are converted to UTC.
+
+    Args:
+        series: [n] the column (RangeIndex), text or already datetimes.
+        name: its name, for errors.
+        where: the file, for errors.
+
+    Raises:
+        DataFormatError: a value is not an ISO 8601 date/time (the message
+            names its row).
+    """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series
-    try:
-        return pd.to_datetime(series, format="ISO8601")
-    except ValueError:
+    for utc in (False, True):
         try:
-            return pd.to_datetime(series, format="ISO8601", utc=True)
-        except ValueError as exc:
-            raise DataFormatError(where, column_label(name), None, f"not ISO 8601 datetimes: {exc}") from exc
+            return pd.to_datetime(series, format="ISO8601", utc=utc)
+        except (TypeError, ValueError):
+            continue
+    bad = (pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce").isna() & series.notna()).to_numpy()
+    example = f": {series.iloc[int(bad.argmax())]!r} at row {int(bad.argmax())}" if bad.any() else ""
+    raise DataFormatError(where, column_label(name), None, f"not ISO 8601 datetimes{example}")
 
 
 def write_table(path: str | os.PathLike[str], df: pd.DataFrame, format: str | None = None) -> None:

@@ -79,7 +79,9 @@ def save_prepared(
         dataset: what :func:`~dg_tf.tabular.frames.from_dataframe` returned.
         schema: its schema.
         sample_len: S the data was padded for (its length is a multiple of S).
-        test_fraction: fraction of series held out as ``data_test.npz``.
+        test_fraction: fraction of series held out as ``data_test.npz`` (with
+            0, a ``data_test.npz`` left in the folder by an earlier run is
+            removed).
         seed: seed of that split.
     """
     if dataset.max_length % sample_len:
@@ -89,6 +91,9 @@ def save_prepared(
     save_dataset(path, train)
     if test is not None:
         save_dataset(path, test, split="test")
+    elif (path / "data_test.npz").exists():  # left by an earlier run: it would not match this schema
+        (path / "data_test.npz").unlink()
+        logger.info("removed the stale %s", path / "data_test.npz")
     schema.save(path / SCHEMA_FILE)
     with atomic_write(path / DATASET_CONFIG_FILE, "w") as handle:
         json.dump({"sample_len": sample_len}, handle, indent=2)

@@ -26,8 +26,9 @@ input order without a time column). The Dataset's ``extras`` carry
 ``series_start`` [N] (each series' first time, numeric form), so that
 ``to_dataframe(*from_dataframe(df))`` gives back ``df`` (sorted by id and
 time). Arrays without these extras (generated data) get new ids: ``0..N-1``
-in the id column's dtype for numeric ids, ``"synthetic-0"``, ... otherwise;
-their times start at the table's most common start.
+in the id column's dtype for numeric ids (``int64`` if that dtype cannot
+number N series, e.g. 300 series and ``uint8`` ids), ``"synthetic-0"``, ...
+otherwise; their times start at the table's most common start.
 """
 
 from __future__ import annotations
@@ -135,13 +136,24 @@ def from_dataframe(
         ConfigError: an option has an invalid value.
         DataFormatError: the table breaks a rule (the message names the
             source, the column and the row or id): missing or repeated
-            columns, mixed types, infinite values, missing values (with
+            columns, mixed types (also a text column of numbers with a stray
+            word), unsupported values, infinite values, missing values (with
             ``missing="error"``), attributes varying within an id, duplicate
             (id, time) pairs, irregular time spacing, series longer than
-            ``max_length`` (with ``long_series="error"``), an empty table or
-            fewer than 2 series.
+            ``max_length`` (with ``long_series="error"``), an empty table,
+            fewer than 2 series, or a name, dtype or category level that the
+            schema's JSON cannot hold.
+
+    Integer columns are decoded exactly within ``[min, max]``, but the model's
+    float32 values keep only about 7 significant digits of the scaled value:
+    a column whose range spans more than ``2**24`` comes back rounded (a
+    warning is logged; see :mod:`~dg_tf.tabular.columns`).
     """
     _check_options(style, missing, long_series, max_length, sample_len, integer_discrete_max_levels, time_column)
+    for option, names in (("attribute_columns", attribute_columns), ("feature_columns", feature_columns),
+                          ("discrete_columns", discrete_columns), ("continuous_columns", continuous_columns)):
+        if isinstance(names, str):  # list("site") would name the columns 's', 'i', 't', 'e'
+            raise ConfigError(f"{option}={names!r} must be a list of column names, e.g. [{names!r}]")
     attribute_columns = list(attribute_columns)
     feature_columns = list(feature_columns)
     discrete = set(discrete_columns or ())
@@ -214,6 +226,7 @@ def from_dataframe(
         num_series=grouped.num_series,
         source=source,
     )
+    schema.check_storable()
     logger.info(
         "%s: %d series of up to %d steps (L=%d), %d attribute and %d feature columns",
         source, grouped.num_series, int(grouped.lengths.max()), padded, len(attributes), len(feature_columns),
@@ -275,9 +288,9 @@ def _check_columns(
     roles += [("attribute_columns", c) for c in attribute_columns] + [("feature_columns", c) for c in feature_columns]
     seen: dict[Hashable, str] = {}
     for role, name in roles:
-        if not isinstance(name, (str, int, np.integer)) or isinstance(name, bool):
+        if not isinstance(name, (str, int, np.integer, pd.Timestamp)) or isinstance(name, bool):
             raise DataFormatError(source, column_label(name), None,
-                                  f"column names must be strings or integers ({role})")
+                                  f"column names must be strings or integers (or timestamps) ({role})")
         if name in seen:
             raise DataFormatError(
                 source, column_label(name), None, f"listed twice (in {seen[name]} and {role}); use each column once"
@@ -359,14 +372,16 @@ def _wide_kind(
         cls = INTEGER if distinct == {INTEGER} else FLOAT
     else:
         cls = distinct.pop()
+    stacked = _stack(frame, steps)
     return infer_kind(
-        _stack(frame, steps),
+        stacked.set_axis(np.repeat(np.arange(len(frame)), len(steps))),  # index: each value's row, for errors
         cls,
         steps[0],
         force_discrete=steps[0] in discrete,
         force_continuous=steps[0] in continuous,
         integer_discrete_max_levels=integer_discrete_max_levels,
         source=source,
+        cell_columns=np.tile(np.array(steps, dtype=object), len(frame)),
     )
 
 
@@ -571,7 +586,8 @@ def to_dataframe(
         see the module docstring.
 
     Raises:
-        DataFormatError: the arrays do not match the schema's layout.
+        DataFormatError: the arrays do not match the schema's layout, or hold
+            NaN or Inf.
         TypeError: ``dataset_or_arrays`` is none of the accepted forms.
     """
     features, attributes, gen_flags, extras = _unpack(dataset_or_arrays)
@@ -633,6 +649,11 @@ def _check_arrays(
     for key, value in extras.items():
         if value.shape != (n,):
             raise DataFormatError("<arrays>", key, None, f"shape {value.shape} must be [{n}]")
+    for key, value in (("data_feature", features), ("data_attribute", attributes), ("data_gen_flag", gen_flags)):
+        bad = ~np.isfinite(value)
+        if bad.any():  # would silently become missing values or the first category
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise DataFormatError("<arrays>", key, index, f"value {value[index]} is not finite (NaN or Inf)")
     return n
 
 
@@ -644,6 +665,9 @@ def _output_ids(extras: dict[str, np.ndarray], schema: TableSchema, n: int) -> p
     base = dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
     if is_integer_dtype(base) or pd.api.types.is_float_dtype(base):
         new = pd.Series(np.arange(n)).astype(base)
+        if not new.is_unique:  # e.g. 300 series and uint8 ids: numbering must not wrap around
+            logger.warning("%d new ids do not fit the id dtype %s; numbering them as int64", n, base)
+            new = pd.Series(np.arange(n))
     else:
         text = base if isinstance(base, pd.StringDtype) or base == object else "str"
         new = pd.Series([f"synthetic-{i}" for i in range(n)]).astype(text)

@@ -14,10 +14,19 @@ decides from the pandas dtype, and the user can override it:
 * ``discrete_columns`` forces discrete (any dtype, including datetimes);
   ``continuous_columns`` forces continuous (numbers and bools only).
 
+A text column whose values are mostly numbers written as text but not all
+(``"1"``, ``"2.5"``, ``"oops"``: what a numeric CSV column with one stray
+value becomes) is an error unless it is listed in ``discrete_columns``:
+one-hot encoding it would silently turn measurements into categories. So is
+a text column with more than :data:`MAX_TEXT_LEVELS` distinct values (an id
+or free text: its one-hot encoding would not fit in memory).
+
 Object columns are classified by their values; a column that mixes types
 (strings and numbers, numbers and bools, ...) is an error naming the first
-value that is not of the column's majority type. Infinite numbers are an
-error too (they are not missing values and cannot be scaled).
+value that is not of the column's majority type; a column of one unsupported
+type (lists, bytes, ...) and datetimes kept as Python objects (dtype
+``object``) are errors too. Infinite numbers are an error as well (they are
+not missing values and cannot be scaled).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ __all__ = [
     "ValueClass",
     "DISCRETE",
     "CONTINUOUS",
+    "MAX_TEXT_LEVELS",
     "value_class",
     "numeric_values",
     "infer_kind",
@@ -52,6 +62,9 @@ NUMBERS = (INTEGER, FLOAT)
 #: The two kinds of a column.
 DISCRETE = "discrete"
 CONTINUOUS = "continuous"
+
+#: A text column with more distinct values is refused unless listed in ``discrete_columns``.
+MAX_TEXT_LEVELS = 1000
 
 # pandas.api.types.infer_dtype results of object columns -> value class.
 _OBJECT_CLASSES = {
@@ -100,6 +113,12 @@ def _mixed_types_error(series: pd.Series, name: Hashable, source: str) -> DataFo
     classes = values.map(_python_class)
     counts = Counter(classes)
     majority = counts.most_common(1)[0][0]
+    if len(counts) == 1:  # one type, but not one a table column can hold (lists, dicts, bytes, ...)
+        return DataFormatError(
+            source, column_label(name), int(values.index[0]),
+            f"unsupported values of type {type(values.iloc[0]).__name__} (e.g. {show(values.iloc[0])}); a column "
+            "must hold numbers, bools, strings, categories, datetimes or timedeltas",
+        )
     first = int(np.flatnonzero((classes != majority).to_numpy())[0])
     row = int(values.index[first])
     summary = ", ".join(f"{n} {cls}" for cls, n in counts.most_common())
@@ -132,6 +151,10 @@ def value_class(series: pd.Series, name: Hashable, source: str) -> ValueClass:
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
+        try:  # the categories themselves must be of a supported type
+            value_class(pd.Series(dtype.categories), name, source)
+        except DataFormatError as exc:
+            raise DataFormatError(source, column_label(name), None, f"categories: {exc.rule}") from exc
         return CATEGORY
     if pd.api.types.is_bool_dtype(dtype) and dtype != object:
         return BOOL
@@ -150,6 +173,13 @@ def value_class(series: pd.Series, name: Hashable, source: str) -> ValueClass:
         cls = _OBJECT_CLASSES.get(pd.api.types.infer_dtype(series, skipna=True))
         if cls is None:
             raise _mixed_types_error(series, name, source)
+        if cls in (DATETIME, TIMEDELTA):  # Timestamp objects: maybe several time zones, no array form
+            present = series.dropna()
+            raise DataFormatError(
+                source, column_label(name), int(present.index[0]),
+                f"{cls} values stored as Python objects (dtype object); convert the column with "
+                f"pandas.to_{cls} (one time zone) first",
+            )
         if cls in NUMBERS:
             _check_finite(numeric_values(series), series, name, source)
         return cls
@@ -182,6 +212,42 @@ def _is_integer_valued(series: pd.Series, cls: ValueClass) -> bool:
     return bool(np.all(values == np.round(values)))
 
 
+def _check_text(series: pd.Series, name: Hashable, source: str, cell_columns: np.ndarray | None) -> None:
+    """A text column must have at most :data:`MAX_TEXT_LEVELS` values, and if mostly numbers, only numbers.
+
+    That is what a numeric CSV column with a stray value looks like (pandas
+    then reads every value as text); one-hot encoding it would silently turn
+    the numbers into categories. Columns in ``discrete_columns`` skip this.
+    ``cell_columns`` [n]: the column of each value (wide tables), else ``name``.
+    """
+    present = series.dropna()
+    levels = pd.Series(present.unique())
+    if len(levels) > MAX_TEXT_LEVELS:  # one-hot would be [N, L, len(levels)] floats
+        raise DataFormatError(
+            source, column_label(name), None,
+            f"{len(levels)} distinct text values (more than {MAX_TEXT_LEVELS}): too many categories to one-hot "
+            "(an id, free text or numbers with a stray word?); convert it, leave it out, or list it in "
+            "discrete_columns to one-hot it anyway",
+        )
+    numeric = pd.to_numeric(levels.astype(object), errors="coerce").notna().to_numpy()
+    if numeric.all() or not numeric.any():
+        return
+    is_number = present.isin(set(levels[numeric])).to_numpy()
+    if is_number.sum() * 2 < len(is_number):  # mostly words: labels such as "A", "B", "1"
+        return
+    first, example = int(np.argmin(is_number)), int(np.argmax(is_number))
+    column = name if cell_columns is None else cell_columns[np.flatnonzero(series.notna().to_numpy())[first]]
+    raise DataFormatError(
+        source,
+        column_label(column),
+        int(present.index[first]),
+        f"mixed types in a text column: {int(is_number.sum())} numbers written as text and "
+        f"{int((~is_number).sum())} other values: {show(present.iloc[first])} among numbers such as "
+        f"{show(present.iloc[example])} (a numeric CSV column with one non-numeric value is read as text); fix "
+        "the value, or list the column in discrete_columns if it is categorical",
+    )
+
+
 def infer_kind(
     series: pd.Series,
     cls: ValueClass,
@@ -191,6 +257,7 @@ def infer_kind(
     force_continuous: bool,
     integer_discrete_max_levels: int | None,
     source: str,
+    cell_columns: np.ndarray | None = None,
 ) -> str:
     """``"discrete"`` or ``"continuous"`` for one column (rules in the module docstring).
 
@@ -203,11 +270,15 @@ def infer_kind(
         integer_discrete_max_levels: integer columns with at most this many
             distinct values are discrete; ``None``: integers are continuous.
         source: the table's file or ``"<DataFrame>"``, for errors.
+        cell_columns: wide tables: [n] the step column of each value of
+            ``series`` (whose index is then each value's row), for errors.
 
     Raises:
         DataFormatError: a column forced continuous holds non-numbers (the
-            index is its first non-missing row), or a datetime/timedelta
-            column is not forced discrete.
+            index is its first non-missing row), a text column mixes numbers
+            and words or has more than :data:`MAX_TEXT_LEVELS` values (unless
+            forced discrete), or a datetime/timedelta column is not forced
+            discrete.
     """
     if force_discrete:
         return DISCRETE
@@ -224,6 +295,8 @@ def infer_kind(
             f"listed in continuous_columns but holds non-numeric values ({cls}{example}); "
             "a continuous column must hold numbers (convert it with pandas.to_numeric)",
         )
+    if cls == STRING:
+        _check_text(series, name, source, cell_columns)
     if cls in (CATEGORY, BOOL, STRING):
         return DISCRETE
     if cls in NUMBERS:

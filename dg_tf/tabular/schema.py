@@ -30,7 +30,8 @@ from dg_tf.data.specs import Output
 from dg_tf.errors import DataFormatError
 from dg_tf.fileio import atomic_write
 from dg_tf.tabular.columns import ColumnSpec
-from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, is_bool_dtype, value_to_json
+from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, is_bool_dtype, name_from_json, name_to_json
+from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.timeaxis import TimeSpec
 
 __all__ = ["TableSchema", "SCHEMA_FORMAT", "SCHEMA_VERSION", "STYLES"]
@@ -144,6 +145,28 @@ class TableSchema:
                     raise DataFormatError(self.source, f"column {name!r}", None, f"cannot convert to {dtype}: {exc}")
         return out
 
+    def check_storable(self) -> None:
+        """Check that :meth:`save` can write this schema (names, dtypes, levels, times as JSON).
+
+        :func:`~dg_tf.tabular.frames.from_dataframe` calls it, so that a table
+        whose schema cannot be saved fails before anything is written.
+
+        Raises:
+            DataFormatError: the first column whose name, dtype, category
+                levels or times JSON cannot hold.
+        """
+        parts = [(name, lambda n=name, d=dtype: (name_to_json(n), dtype_to_json(d))) for name, dtype in
+                 self._column_dtypes()]
+        parts += [(spec.name, spec.to_dict) for spec in (*self.attributes, *self.features)]
+        if self.time is not None:
+            parts.append((self.time.name, self.time.to_dict))
+        for name, part in parts:
+            try:
+                json.dumps(part(), allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                where = "step columns" if name is None else column_label(name)
+                raise DataFormatError(self.source, where, None, f"cannot be stored in the table schema: {exc}") from exc
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; inverse of :meth:`from_dict`."""
         return {
@@ -151,13 +174,13 @@ class TableSchema:
             "version": SCHEMA_VERSION,
             "source": self.source,
             "style": self.style,
-            "columns": [value_to_json(c) for c in self.columns],
-            "id": {"name": value_to_json(self.id_name), "dtype": dtype_to_json(self.id_dtype)},
+            "columns": [name_to_json(c) for c in self.columns],
+            "id": {"name": name_to_json(self.id_name), "dtype": dtype_to_json(self.id_dtype)},
             "time": None if self.time is None else self.time.to_dict(),
             "attributes": [spec.to_dict() for spec in self.attributes],
             "features": [spec.to_dict() for spec in self.features],
             "step_columns": None if self.step_columns is None else [
-                {"name": value_to_json(name), "dtype": dtype_to_json(dtype)}
+                {"name": name_to_json(name), "dtype": dtype_to_json(dtype)}
                 for name, dtype in zip(self.step_columns, self.step_dtypes)
             ],
             "max_length": self.max_length,
@@ -187,13 +210,13 @@ class TableSchema:
                 raise ValueError(f"style={style!r} must be one of {STYLES}")
             return cls(
                 style=style,
-                columns=tuple(data["columns"]),
-                id_name=data["id"]["name"],
+                columns=tuple(name_from_json(c) for c in data["columns"]),
+                id_name=name_from_json(data["id"]["name"]),
                 id_dtype=dtype_from_json(data["id"]["dtype"]),
                 attributes=tuple(ColumnSpec.from_dict(d) for d in data["attributes"]),
                 features=tuple(ColumnSpec.from_dict(d) for d in data["features"]),
                 time=None if data["time"] is None else TimeSpec.from_dict(data["time"]),
-                step_columns=None if steps is None else tuple(s["name"] for s in steps),
+                step_columns=None if steps is None else tuple(name_from_json(s["name"]) for s in steps),
                 step_dtypes=None if steps is None else tuple(dtype_from_json(s["dtype"]) for s in steps),
                 max_length=int(data["max_length"]),
                 padded_length=int(data["padded_length"]),

@@ -38,6 +38,8 @@ from dg_tf.tabular.dtypes import (
     dtype_to_json,
     from_array,
     is_time_dtype,
+    name_from_json,
+    name_to_json,
     tick,
     to_array,
     value_to_json,
@@ -187,7 +189,7 @@ class TimeSpec:
         if step is not None and is_time_dtype(self.dtype):
             step = str(step * tick(self.dtype))
         return {
-            "name": self.name,
+            "name": name_to_json(self.name),
             "dtype": dtype_to_json(self.dtype),
             "step": step,
             "freq": self.freq,
@@ -201,7 +203,7 @@ class TimeSpec:
         step = data["step"]
         if step is not None and is_time_dtype(dtype):
             step = int(pd.Timedelta(step) // tick(dtype))
-        return cls(data["name"], dtype, step, data["freq"], start)
+        return cls(name_from_json(data["name"]), dtype, step, data["freq"], start)
 
 
 def _calendar_freq(times: pd.Series, lengths: np.ndarray) -> str | None:
