@@ -30,6 +30,7 @@ __all__ = [
     "run_main",
     "ProgressBar",
     "repo_data_dir",
+    "format_duration",
 ]
 
 logger = logging.getLogger("dg_tf")
@@ -40,6 +41,10 @@ def _flag(name: str) -> str:
 
 def _parse_optional_int(text: str) -> int | None:
     return None if text.lower() in ("auto", "none") else int(text)
+
+
+def _parse_optional_float(text: str) -> float | None:
+    return None if text.lower() == "none" else float(text)
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +66,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif origin is Literal:
             kwargs["choices"] = typing.get_args(hint)
+        elif origin in (typing.Union, types.UnionType) and float in typing.get_args(hint):
+            kwargs["type"] = _parse_optional_float
+            kwargs["metavar"] = "FLOAT|none"
         elif origin in (typing.Union, types.UnionType):
             kwargs["type"] = _parse_optional_int
             kwargs["metavar"] = "INT|auto"
@@ -68,6 +76,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             kwargs["type"] = hint
         if field.name == "sample_len":
             help_text = "records per LSTM pass S [auto: L/S closest to 50, paper §4.4]"
+        elif field.name == "dp_noise_multiplier":
+            help_text = "DP-SGD noise multiplier sigma of both critics, paper §6.2 [none: no DP]"
         else:
             help_text = f"[{default}]"
         group.add_argument(_flag(field.name), help=help_text, **kwargs)
@@ -134,7 +144,7 @@ class ProgressBar(Progress):
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         losses = " ".join(f"{k} {self.metrics[k]:+.4f}" for k in self.SHOWN if k in self.metrics)
         return (f"epoch {epoch}/{self.epochs} step {step}/{self.steps_per_epoch} | {losses} | "
-                f"{rate:.1f} steps/s ETA {_duration(eta)}")
+                f"{rate:.1f} steps/s ETA {format_duration(eta)}")
 
     def on_step_end(self, epoch, step):
         self.done += 1
@@ -153,7 +163,8 @@ class ProgressBar(Progress):
             logger.info(self._line(epoch, self.steps_per_epoch))
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """``H:MM:SS`` of a number of seconds (progress lines, ETAs)."""
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"

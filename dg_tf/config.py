@@ -62,7 +62,8 @@ class DGConfig:
 
     Training:
         epochs: passes over the data; each has N // batch_size steps.
-        batch_size: samples per step, drawn with replacement (as the original).
+        batch_size: samples per step, drawn with replacement (as the original);
+            with DP, the expected size of each Poisson sample.
         critic_rounds / generator_rounds: critic and generator updates per step.
         generator_lr / critic_lr / aux_critic_lr, adam_beta1, adam_beta2,
             adam_epsilon: Adam per network (TF1's epsilon 1e-8).
@@ -72,6 +73,16 @@ class DGConfig:
         figure_every: epochs between TensorBoard figures of generated series
             (0 = never).
         generate_batch_size: samples generated per forward pass.
+
+    Privacy (§6.2, see :mod:`dg_tf.dp_sgd` and :mod:`dg_tf.privacy_accounting`):
+        dp_noise_multiplier: sigma of DP-SGD on both critics; ``None`` trains
+            without differential privacy. With it, each critic update uses a
+            Poisson sample (each example independently with probability
+            ``batch_size / N``), per-example gradients clipped to ``dp_l2_clip``
+            and Gaussian noise of standard deviation ``sigma * dp_l2_clip``.
+            Requires ``num_packing == 1``.
+        dp_l2_clip: C, the per-example L2 clipping norm of each critic's gradient.
+        dp_delta: the delta at which the spent epsilon is reported.
     """
 
     # structure
@@ -115,13 +126,17 @@ class DGConfig:
     checkpoints_to_keep: int = 5
     figure_every: int = 50
     generate_batch_size: int = 1000
+    # privacy
+    dp_noise_multiplier: float | None = None
+    dp_l2_clip: float = 1.0
+    dp_delta: float = 1e-5
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             expected = hints[field.name]
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            if _accepts_float(expected) and isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, field.name, float(value))
                 continue
             if not _matches(value, expected):
@@ -132,7 +147,7 @@ class DGConfig:
             "critic_hidden_units", "aux_critic_hidden_units", "num_packing", "epochs",
             "batch_size", "critic_rounds", "generator_rounds", "checkpoint_every",
             "checkpoints_to_keep", "generate_batch_size", "generator_lr", "critic_lr",
-            "aux_critic_lr", "self_norm_eps", "batch_norm_epsilon", "adam_epsilon",
+            "aux_critic_lr", "self_norm_eps", "batch_norm_epsilon", "adam_epsilon", "dp_l2_clip",
         ]
         for name in positive:
             if getattr(self, name) <= 0:
@@ -150,6 +165,16 @@ class DGConfig:
         for name in ("adam_beta1", "adam_beta2", "batch_norm_momentum"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
+        if self.dp_noise_multiplier is not None:
+            if self.dp_noise_multiplier < 0:
+                raise ConfigError(f"dp_noise_multiplier={self.dp_noise_multiplier!r} must be >= 0 or None (no DP)")
+            if self.num_packing != 1:
+                raise ConfigError(
+                    f"num_packing={self.num_packing} must be 1 with dp_noise_multiplier set "
+                    "(DP-SGD clips one example at a time)"
+                )
+        if not 0.0 < self.dp_delta < 1.0:
+            raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
         if self.lstm_initial_state not in _INITIAL_STATES:
             raise ConfigError(
                 f"lstm_initial_state={self.lstm_initial_state!r} must be one of {list(_INITIAL_STATES)}"
@@ -214,6 +239,11 @@ def padding_sample_len(max_length: int) -> int:
     if max_length < 1:
         raise ConfigError(f"max_length={max_length} must be >= 1")
     return max(1, round(max_length / TARGET_ROLLOUTS))
+
+
+def _accepts_float(expected: Any) -> bool:
+    """``expected`` is ``float`` or a union containing it (an int given there is converted)."""
+    return expected is float or float in typing.get_args(expected)
 
 
 def _matches(value: Any, expected: Any) -> bool:

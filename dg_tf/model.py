@@ -7,7 +7,13 @@ decoding happen inside (see :mod:`dg_tf.encoding`).
 
 A model folder (``save``/``load``, and every training run folder) holds:
 ``config.json`` (the :class:`~dg_tf.config.DGConfig`), ``model.json`` (specs and
-sizes, human-readable) and ``weights/`` (generator and critics).
+sizes, human-readable), ``weights/`` (generator and critics) and, for a model
+trained with differential privacy (paper §6.2), ``privacy.json`` (its
+:class:`~dg_tf.privacy_accounting.PrivacyReport`).
+
+:meth:`DoppelGANger.retrain_attributes` changes the attribute distribution of
+a trained model without touching how series are generated for given
+attributes (paper §6.1).
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from dg_tf.errors import DataFormatError, DGError
 from dg_tf.fileio import atomic_write
 from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
+from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
-from dg_tf.training import Progress, Trainer, pack
+from dg_tf.training import AttributeTrainer, Progress, Trainer, pack
 
 __all__ = ["DoppelGANger"]
 
@@ -65,6 +72,8 @@ class DoppelGANger:
         self.generator: Generator | None = None
         self.critic: Critic | None = None
         self.aux_critic: AttributeCritic | None = None
+        #: The DP guarantee of the weights (set by a DP ``fit`` or read by ``load``); ``None`` without DP.
+        self.privacy: PrivacyReport | None = None
 
     # ----------------------------------------------------------- networks
     def _build(self, encoding: Encoding) -> None:
@@ -158,9 +167,75 @@ class DoppelGANger:
             self.config.epochs, trainer.steps_per_epoch,
         )
         trainer.train(self.config.epochs, progress)
+        self.privacy = trainer.privacy_report()
+        if self.privacy is not None:
+            logger.info(
+                "differential privacy: epsilon %.4g at delta %g (sigma %g, C %g, q %.4g, %d critic steps)",
+                self.privacy.epsilon, self.privacy.delta, self.privacy.noise_multiplier,
+                self.privacy.l2_clip, self.privacy.sampling_probability, self.privacy.steps,
+            )
         if run_path is not None:
             self.save(run_path)
         return self
+
+    def retrain_attributes(
+        self,
+        attributes: np.ndarray,
+        epochs: int,
+        *,
+        run_dir: str | Path | None = None,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        source: str = "<attributes>",
+    ) -> None:
+        """Retrain only the attribute generator towards the distribution of ``attributes`` (paper §6.1).
+
+        The feature and min/max generators are frozen and the critics of
+        training are left as they are; a fresh attribute critic (on the real
+        attribute columns only) is the adversary (see
+        :class:`~dg_tf.training.AttributeTrainer`). Afterwards ``generate(n)``
+        draws attributes from the new distribution, while ``generate(n,
+        attributes=..., seed=...)`` gives exactly the series it gave before.
+        A DP model keeps its :attr:`privacy` report: the retrained weights are
+        post-processing of the DP ones as long as ``attributes`` do not come
+        from the private training data.
+
+        Args:
+            attributes: float32 [N, A] target attributes in the dataset's
+                attribute layout (discrete one-hot, continuous in range).
+            epochs: passes over ``attributes``, each of N // batch_size steps.
+            run_dir: if given, the retrained model is saved there (as :meth:`save`)
+                and TensorBoard logs go to ``run_dir/logs``.
+            seed: seeds the fresh critic, batches and noise; default ``config.seed``.
+            progress: receives per-step and per-epoch progress.
+            source: name of the attributes' origin, used in error messages.
+
+        Raises:
+            DGError: the model is not trained, has no attributes, or ``epochs`` < 1.
+            DataFormatError: ``attributes`` do not match the model's attribute specs.
+        """
+        self._require_built()
+        if not self.attribute_outputs:
+            raise DGError("the model has no attributes to retrain")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise DGError(f"epochs={epochs!r} must be a positive integer")
+        attributes = np.asarray(attributes, dtype=np.float32)
+        validate_attributes(attributes, self.attribute_outputs, source)
+        if attributes.shape[0] == 0:
+            raise DataFormatError(source, "data_attribute", None, "no rows: nothing to retrain towards")
+        c = self.config
+        seed = c.seed if seed is None else seed
+        critic = AttributeCritic(c.aux_critic_hidden_layers, c.aux_critic_hidden_units,
+                                 derive_seed(seed, "retrain_critic"), name="retrain_critic")
+        critic(tf.constant(attributes[:1]))
+        run_path = Path(run_dir) if run_dir is not None else None
+        trainer = AttributeTrainer(c, self.generator, critic, attributes, seed=seed,
+                                   logdir=run_path / "logs" if run_path is not None else None)
+        logger.info("retraining the attribute generator on %d attribute rows for %d epochs of %d steps",
+                    attributes.shape[0], epochs, trainer.steps_per_epoch)
+        trainer.train(epochs, progress)
+        if run_path is not None:
+            self.save(run_path)
 
     def _figure(self, epoch: int) -> np.ndarray:
         sample = self.generate(5, seed=FIGURE_SEED)
@@ -292,10 +367,14 @@ class DoppelGANger:
             json.dump({"format": "dg_tf-model-1", "encoding": encoding.to_dict()}, f, indent=2)
 
     def save(self, directory: str | Path) -> None:
-        """Write config, specs and the weights of all networks to ``directory``."""
+        """Write config, specs, the weights of all networks and any privacy report to ``directory``."""
         directory = Path(directory)
         self._save_description(directory)
         self._checkpoint().write(str(directory / WEIGHTS_PREFIX))
+        if self.privacy is not None:
+            self.privacy.save(directory / PRIVACY_FILE)
+        else:  # a report left by an earlier DP model in this folder would be a false claim
+            (directory / PRIVACY_FILE).unlink(missing_ok=True)
 
     @classmethod
     def load(cls, directory: str | Path) -> "DoppelGANger":
@@ -313,4 +392,6 @@ class DoppelGANger:
         if not Path(f"{prefix}.index").is_file():
             raise DGError(f"{directory}: no weights at {prefix} (training not finished?)")
         model._checkpoint().read(str(prefix)).assert_existing_objects_matched()
+        if (directory / PRIVACY_FILE).is_file():
+            model.privacy = PrivacyReport.load(directory / PRIVACY_FILE)
         return model

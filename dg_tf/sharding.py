@@ -42,7 +42,7 @@ from typing import IO, Any, Iterator, Protocol
 import numpy as np
 import pandas as pd
 
-from dg_tf.cli import _duration
+from dg_tf.cli import format_duration
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import save_npz
 from dg_tf.data.specs import Output
@@ -292,7 +292,7 @@ class ShardProgress:
         rate = self.new_rows / elapsed if elapsed > 0 else 0.0
         eta = (self.plan.num - self.rows) / rate if rate > 0 else 0.0
         logger.info("shard %d/%d | %d/%d series | %.1f series/s | ETA %s", self.shards, self.plan.num_shards,
-                    self.rows, self.plan.num, rate, _duration(eta))
+                    self.rows, self.plan.num, rate, format_duration(eta))
 
 
 # ============================================================================ writing

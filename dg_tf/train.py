@@ -10,6 +10,11 @@ training set, in the same layout).
 prepared into ``RUN/data/`` (as ``python -m dg_tf.prepare`` would) and the
 synthetic data is also written as a table in the input's columns and units.
 A dataset folder made by ``prepare`` works the same way.
+
+With ``--dp-noise-multiplier SIGMA`` (and ``--dp-l2-clip C``) both critics
+are trained with DP-SGD (paper §6.2); the epsilon spent at ``--dp-delta`` is
+logged every epoch (TensorBoard ``privacy/epsilon``), printed at the end and
+written to ``RUN/privacy.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dg_tf.cli import ProgressBar, add_config_flags, config_from_args, config_ov
 from dg_tf.config import DGConfig
 from dg_tf.data.loading import load_dataset, save_npz
 from dg_tf.model import CONFIG_FILE, DoppelGANger
+from dg_tf.privacy_accounting import PRIVACY_FILE
 from dg_tf.table_cli import add_table_flags, is_table_file, table_dataset
 from dg_tf.tabular import SERIES_ID, SERIES_START, to_dataframe, write_table
 from dg_tf.tabular.files import table_format
@@ -123,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     logger.info("checkpoints:       %s", run_dir / "checkpoints")
     logger.info("TensorBoard logs:  %s  (tensorboard --logdir %s)",
                 args.logdir or run_dir / "logs", args.logdir or run_dir / "logs")
+    if model.privacy is not None:
+        logger.info("privacy:           %s  ((epsilon %.4g, delta %g)-DP)",
+                    run_dir / PRIVACY_FILE, model.privacy.epsilon, model.privacy.delta)
     schema = load_schema(data_dir)
     if schema is not None:
         schema.save(run_dir / SCHEMA_FILE)  # lets `generate --format csv` work from the run alone
