@@ -1,0 +1,104 @@
+"""One timed dg_tf run: ``python -m benchmarks.dg_runner JOB.json RESULT.json``.
+
+Runs in dg_tf's environment, in its own process (the driver starts it), through
+the public API only: ``DoppelGANger(DGConfig(...), ...).fit(dataset)`` then
+``generate``. It also times a dense float32 matmul under the same thread
+settings, the machine's peak for the model-FLOP/s fraction. See
+:mod:`benchmarks.common` for the protocol and the timing rules.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from benchmarks.common import Job, StepClock, peak_rss_mib, read_case, rss_mib, write_json
+
+
+def matmul_flops(tf, size: int, repeats: int = 5) -> float:
+    """Best FLOP/s of a ``size x size`` float32 ``tf.matmul`` (after one warm-up)."""
+    a = tf.random.stateless_normal([size, size], seed=[1, 2])
+    b = tf.random.stateless_normal([size, size], seed=[3, 4])
+    float(tf.reduce_sum(tf.matmul(a, b)))
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        float(tf.reduce_sum(tf.matmul(a, b)))
+        best = min(best, time.perf_counter() - began)
+    return 2.0 * size**3 / best
+
+
+def run(job: Job) -> dict:
+    """Train and generate as ``job`` says; returns the measurements."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(job.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(job.threads)
+    from dg_tf import Dataset, DGConfig, DoppelGANger, Output
+    from dg_tf.training import Progress
+
+    case = read_case(job.case_file)
+    dataset = Dataset(
+        case["features"], case["attributes"], case["gen_flags"],
+        [Output.from_dict(o) for o in case["feature_outputs"]],
+        [Output.from_dict(o) for o in case["attribute_outputs"]],
+    )
+    baseline = rss_mib()  # framework loaded, data read, no model yet
+    peak_flops = matmul_flops(tf, job.matmul_size)
+    arch = job.arch
+    config = DGConfig(
+        sample_len=job.sample_len,
+        attribute_noise_dim=arch.noise_dim,
+        addi_attribute_noise_dim=arch.noise_dim,
+        feature_noise_dim=arch.noise_dim,
+        attribute_hidden_layers=arch.attribute_layers,
+        attribute_hidden_units=arch.attribute_units,
+        feature_lstm_layers=arch.lstm_layers,
+        feature_lstm_units=arch.lstm_units,
+        critic_hidden_layers=arch.critic_layers,
+        critic_hidden_units=arch.critic_units,
+        aux_critic_hidden_layers=arch.critic_layers,
+        aux_critic_hidden_units=arch.critic_units,
+        batch_size=job.batch_size,
+        epochs=job.epochs,
+        generate_batch_size=job.gen_batch,
+        figure_every=0,
+        seed=job.seed,
+    )
+    clock = StepClock()
+
+    class Clocked(Progress):
+        def on_step_end(self, epoch: int, step: int) -> None:
+            clock.tick(epoch)
+
+    model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
+    model.fit(dataset, progress=Clocked())  # no run_dir: no checkpoints or logs, like the peer
+    train_sps, timed_steps = clock.samples_per_second(job.batch_size)
+    train_peak = peak_rss_mib()
+
+    model.generate(job.gen_batch, seed=job.seed + 1)  # warm-up: traces the sampling function
+    began = time.perf_counter()
+    sample = model.generate(job.gen_n, seed=job.seed + 2)
+    gen_seconds = time.perf_counter() - began
+    assert sample.num_samples == job.gen_n
+    return {
+        "implementation": "dg_tf",
+        "train_samples_per_s": train_sps,
+        "timed_train_steps": timed_steps,
+        "generate_samples_per_s": job.gen_n / gen_seconds,
+        "baseline_rss_mib": baseline,
+        "train_peak_rss_mib": train_peak,
+        "peak_rss_mib": peak_rss_mib(),
+        "matmul_flops_per_s": peak_flops,
+        "versions": {"tensorflow": tf.__version__},
+    }
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 2:
+        raise SystemExit("usage: python -m benchmarks.dg_runner JOB.json RESULT.json")
+    write_json(argv[1], run(Job.from_file(argv[0])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
