@@ -165,7 +165,12 @@ def dg_overrides(config: DGConfig, overrides: Mapping[str, Any] | None) -> DGCon
     Raises:
         ConfigError: an unknown field or a bad value (the message names it).
     """
-    return config.replace(**dict(overrides)) if overrides else config
+    if not overrides:
+        return config
+    try:
+        return config.replace(**dict(overrides))
+    except ConfigError as err:
+        raise ConfigError(f"--dg-overrides: {err}") from err
 
 
 def train_dg(dataset: Dataset, config: DGConfig, run_dir: Path, source: str) -> tuple[DoppelGANger, float]:

@@ -102,8 +102,8 @@ def test_fcc_mba_membership(tmp_path):
     from experiments.fcc_mba import membership
 
     out = tmp_path / "mi"
-    _run(membership, "--out", str(out), "--quick", "--sizes", "10,40", "--holdout", "20", "--steps", "2", "--repeats", "1",
-         "--dg-overrides", json.dumps(TINY_SIZES))
+    _run(membership, "--out", str(out), "--quick", "--sizes", "10,40", "--holdout", "20", "--steps", "2",
+         "--repeats", "1", "--dg-overrides", json.dumps(TINY_SIZES))
     results = _results(out)
     table = pd.read_csv(out / "fig15_membership.csv")
     assert table["training series"].tolist() == [10, 40]
@@ -115,6 +115,17 @@ def test_fcc_mba_membership(tmp_path):
     non_members = set(json.loads((out / "config.json").read_text())["settings"]["split"]["non_member_rows"])
     assert len(non_members) == 20 and all(not non_members & set(r["members"]) for r in runs)
     _png(out / "fig15_membership.png")
+
+
+def test_bad_overrides_name_the_flag_and_write_nothing(tmp_path):
+    from dg_tf.errors import ConfigError
+    from experiments.fcc_mba import run
+
+    with pytest.raises(ConfigError, match="--dg-overrides: unknown config field"):
+        run.main(["--out", str(tmp_path / "x"), "--quick", "--dg-overrides", '{"bogus": 1}'])
+    with pytest.raises(ConfigError, match="--baseline-overrides"):
+        run.main(["--out", str(tmp_path / "x"), "--quick", "--baseline-overrides", '{"arima": {}}'])
+    assert not (tmp_path / "x").exists()
 
 
 def test_fcc_mba_membership_refuses_too_large_sizes(tmp_path):

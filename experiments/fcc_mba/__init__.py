@@ -7,7 +7,10 @@
   (``python -m experiments.fcc_mba.membership``).
 - :mod:`.dp`: fidelity of DP training for several noise multipliers (Fig. 16)
   (``python -m experiments.fcc_mba.dp``).
-- :mod:`.metrics` / :mod:`.figures`: the numbers and plots they share.
+- :mod:`.quick`: the top-level README's table for the default job
+  (``python -m experiments.fcc_mba.quick``).
+- :mod:`.configs`, :mod:`.metrics`, :mod:`.figures`: the configurations,
+  numbers and plots they share.
 
 See ``experiments/fcc_mba/README.md`` for the measured numbers.
 """
