@@ -21,6 +21,10 @@ __all__ = ["DGConfig", "auto_sample_len", "padding_sample_len"]
 
 LSTMInitialState = Literal["random", "zero", "learned"]
 _INITIAL_STATES = typing.get_args(LSTMInitialState)
+JitCompile = Literal["auto", "on", "off"]
+InputPipeline = Literal["in_graph", "tf_data"]
+Strategy = Literal["default", "mirrored", "multi-worker"]
+Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 
 #: Target number of LSTM passes T = L / S for the automatic sample_len (paper §4.4:
 #: "setting S so that T/S ... is around 50 gives good results").
@@ -83,6 +87,31 @@ class DGConfig:
             Requires ``num_packing == 1``.
         dp_l2_clip: C, the per-example L2 clipping norm of each critic's gradient.
         dp_delta: the delta at which the spent epsilon is reported.
+
+    Performance and scale (change speed and memory, not the model; see
+    :mod:`dg_tf.training`):
+        jit_compile: compile the training step with XLA. "auto" picks it on
+            GPUs only: on CPUs XLA's sigmoid/tanh are several times slower than
+            TensorFlow's own kernels and the step is slower (measured);
+            without XLA the LSTM runs as TensorFlow's fused ``BlockLSTM``.
+            Not with DP (its Poisson batches have data-dependent shapes).
+        steps_per_execution: training steps run by one compiled call (a
+            ``tf.while_loop``, metrics summed on the device); ``None`` = a whole
+            epoch per call. Progress callbacks fire after each call.
+        input_pipeline: "in_graph" draws each batch's row indices inside the
+            step from the checkpointed generator and gathers from the data held
+            on the device; "tf_data" feeds gathered batches through a prefetching
+            ``tf.data`` pipeline whose indices are a function of (seed, step),
+            for data better kept on the host. Both are with replacement and
+            resume bit-identically; they draw different batches. Not with DP.
+        strategy: "default" (one device), "mirrored" (all local GPUs, or all
+            logical CPU devices without GPUs) or "multi-worker" (workers from
+            ``TF_CONFIG``): each step's global batch is split evenly across the
+            replicas (``batch_size`` must divide by their number), gradients
+            are summed, BatchNorm statistics are synchronized. Not with DP.
+        precision: "float32", or Keras mixed precision "mixed_bfloat16" /
+            "mixed_float16" (float32 variables, low-precision compute, the
+            latter with dynamic loss scaling). Not with DP.
     """
 
     # structure
@@ -130,6 +159,12 @@ class DGConfig:
     dp_noise_multiplier: float | None = None
     dp_l2_clip: float = 1.0
     dp_delta: float = 1e-5
+    # performance and scale
+    jit_compile: JitCompile = "auto"
+    steps_per_execution: int | None = None
+    input_pipeline: InputPipeline = "in_graph"
+    strategy: Strategy = "default"
+    precision: Precision = "float32"
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -165,6 +200,8 @@ class DGConfig:
         for name in ("adam_beta1", "adam_beta2", "batch_norm_momentum"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
+        if self.steps_per_execution is not None and self.steps_per_execution < 1:
+            raise ConfigError(f"steps_per_execution={self.steps_per_execution!r} must be >= 1 or None (an epoch)")
         if self.dp_noise_multiplier is not None:
             if self.dp_noise_multiplier < 0:
                 raise ConfigError(f"dp_noise_multiplier={self.dp_noise_multiplier!r} must be >= 0 or None (no DP)")
@@ -173,6 +210,14 @@ class DGConfig:
                     f"num_packing={self.num_packing} must be 1 with dp_noise_multiplier set "
                     "(DP-SGD clips one example at a time)"
                 )
+            plain = {"jit_compile": ("auto", "off"), "input_pipeline": ("in_graph",),
+                     "strategy": ("default",), "precision": ("float32",)}
+            for name, allowed in plain.items():
+                if getattr(self, name) not in allowed:
+                    raise ConfigError(
+                        f"{name}={getattr(self, name)!r} is not supported with dp_noise_multiplier set "
+                        f"(use {' or '.join(map(repr, allowed))})"
+                    )
         if not 0.0 < self.dp_delta < 1.0:
             raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
         if self.lstm_initial_state not in _INITIAL_STATES:

@@ -18,11 +18,15 @@ attributes (paper §6.1).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -37,7 +41,7 @@ from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
-from dg_tf.training import AttributeTrainer, Progress, Trainer, pack
+from dg_tf.training import AttributeTrainer, Progress, Trainer, is_chief, pack, strategy_scope, uses_xla
 
 __all__ = ["DoppelGANger"]
 
@@ -77,28 +81,34 @@ class DoppelGANger:
 
     # ----------------------------------------------------------- networks
     def _build(self, encoding: Encoding) -> None:
-        """Create the networks for ``encoding`` and their variables."""
+        """Create the networks for ``encoding`` and their variables (under ``config.strategy``'s scope)."""
         c = self.config
         self.encoding = encoding
-        self.generator = Generator(
-            c, encoding.model_feature_outputs, list(encoding.attribute_outputs),
-            encoding.addi_outputs, encoding.max_length, encoding.sample_len, name="generator",
-        )
-        self.critic = Critic(c.critic_hidden_layers, c.critic_hidden_units,
-                             derive_seed(c.seed, "critic"), name="critic")
-        self.aux_critic = (
-            AttributeCritic(c.aux_critic_hidden_layers, c.aux_critic_hidden_units,
-                            derive_seed(c.seed, "aux_critic"), name="aux_critic")
-            if c.use_aux_critic else None
-        )
-        probe_rng = tf.random.Generator.from_seed(0)
-        fake = self.generator(self.generator.sample_noise(probe_rng, c.num_packing), training=False)
-        packed_features = tf.reshape(fake["features"], [1, -1])
-        packed_attributes = tf.reshape(fake["attributes"], [1, -1])
-        self.critic(packed_features, packed_attributes)
-        if self.aux_critic is not None:
-            self.aux_critic(packed_attributes)
-        self._sample = tf.function(self._sample_batch)
+        policy = None if c.precision == "float32" else keras.DTypePolicy(c.precision)
+        with strategy_scope(c.strategy):
+            self.generator = Generator(
+                c, encoding.model_feature_outputs, list(encoding.attribute_outputs),
+                encoding.addi_outputs, encoding.max_length, encoding.sample_len,
+                fused_lstm=not uses_xla(c), synchronized_batch_norm=c.strategy != "default",
+                dtype=policy, name="generator",
+            )
+            self.critic = Critic(c.critic_hidden_layers, c.critic_hidden_units,
+                                 derive_seed(c.seed, "critic"), dtype=policy, name="critic")
+            self.aux_critic = (
+                AttributeCritic(c.aux_critic_hidden_layers, c.aux_critic_hidden_units,
+                                derive_seed(c.seed, "aux_critic"), dtype=policy, name="aux_critic")
+                if c.use_aux_critic else None
+            )
+            probe_rng = tf.random.Generator.from_seed(0)
+            fake = self.generator(self.generator.sample_noise(probe_rng, c.num_packing), training=False)
+            packed_features = tf.reshape(fake["features"], [1, -1])
+            packed_attributes = tf.reshape(fake["attributes"], [1, -1])
+            self.critic(packed_features, packed_attributes)
+            if self.aux_critic is not None:
+                self.aux_critic(packed_attributes)
+        #: Draws the noise of generate(); reset from the seed at each call (not saved).
+        self._generation_rng = tf.random.Generator.from_seed(0)
+        self._sample = tf.function(self._sample_batch, jit_compile=uses_xla(c))
 
     def _checkpoint(self) -> tf.train.Checkpoint:
         parts = dict(generator=self.generator, critic=self.critic)
@@ -128,7 +138,8 @@ class DoppelGANger:
             dataset: training data matching the model's specs.
             run_dir: folder for ``config.json``/``model.json`` (written first),
                 ``checkpoints/`` and, at the end, the weights; ``None`` keeps
-                nothing on disk.
+                nothing on disk. Under ``strategy="multi-worker"`` only the
+                chief writes it (the folder must be shared for ``resume``).
             logdir: TensorBoard folder; default ``run_dir/logs``.
             resume: continue from the latest checkpoint in ``run_dir``.
             progress: receives per-step and per-epoch progress.
@@ -147,20 +158,38 @@ class DoppelGANger:
             self._build(encoding)
         features, attributes = encoding.encode(dataset)
         run_path = Path(run_dir) if run_dir is not None else None
-        if run_path is not None:
-            self._save_description(run_path)
-            logdir = logdir if logdir is not None else run_path / "logs"
-        trainer = Trainer(
-            self.config, self.generator, self.critic, self.aux_critic, features, attributes,
-            checkpoint_dir=run_path / "checkpoints" if run_path is not None else None,
-            logdir=logdir,
-            figure_fn=self._figure,
-        )
-        if resume:
-            if run_path is None:
-                raise DGError("resume=True needs the run_dir whose checkpoints to resume")
-            if trainer.restore() == 0:
+        if resume and run_path is None:
+            raise DGError("resume=True needs the run_dir whose checkpoints to resume")
+        with contextlib.ExitStack() as cleanup:
+            if run_path is not None and not self.writes_run_files:
+                # every multi-worker task takes part in saving checkpoints; the others' go to scratch
+                checkpoint_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dg_tf-worker-")))
+                logdir = None
+            elif run_path is not None:
+                self._save_description(run_path)
+                checkpoint_dir = run_path / "checkpoints"
+                logdir = logdir if logdir is not None else run_path / "logs"
+            else:
+                checkpoint_dir = None
+            trainer = Trainer(
+                self.config, self.generator, self.critic, self.aux_critic, features, attributes,
+                checkpoint_dir=checkpoint_dir, logdir=logdir, figure_fn=self._figure,
+            )
+            if resume and trainer.restore(run_path / "checkpoints") == 0:
                 logger.warning("no checkpoint in %s; training from the start", run_path / "checkpoints")
+            self._train(trainer, dataset, encoding, progress)
+        if run_path is not None and self.writes_run_files:
+            self.save(run_path)
+        return self
+
+    @property
+    def writes_run_files(self) -> bool:
+        """Whether this process writes run folders: always, except a non-chief task of a multi-worker run
+        (:func:`~dg_tf.training.is_chief`)."""
+        return self.config.strategy != "multi-worker" or is_chief()
+
+    def _train(self, trainer: Trainer, dataset: Dataset, encoding: Encoding, progress: Progress | None) -> None:
+        """Run ``trainer`` for ``config.epochs`` epochs and keep its privacy report."""
         logger.info(
             "training on %d series of length %d (sample_len %d) for %d epochs of %d steps",
             dataset.num_samples, dataset.max_length, encoding.sample_len,
@@ -174,9 +203,6 @@ class DoppelGANger:
                 self.privacy.epsilon, self.privacy.delta, self.privacy.noise_multiplier,
                 self.privacy.l2_clip, self.privacy.sampling_probability, self.privacy.steps,
             )
-        if run_path is not None:
-            self.save(run_path)
-        return self
 
     def retrain_attributes(
         self,
@@ -225,9 +251,12 @@ class DoppelGANger:
             raise DataFormatError(source, "data_attribute", None, "no rows: nothing to retrain towards")
         c = self.config
         seed = c.seed if seed is None else seed
-        critic = AttributeCritic(c.aux_critic_hidden_layers, c.aux_critic_hidden_units,
-                                 derive_seed(seed, "retrain_critic"), name="retrain_critic")
-        critic(tf.constant(attributes[:1]))
+        with strategy_scope(c.strategy):
+            critic = AttributeCritic(
+                c.aux_critic_hidden_layers, c.aux_critic_hidden_units, derive_seed(seed, "retrain_critic"),
+                dtype=None if c.precision == "float32" else keras.DTypePolicy(c.precision), name="retrain_critic",
+            )
+            critic(tf.constant(attributes[:1]))
         run_path = Path(run_dir) if run_dir is not None else None
         trainer = AttributeTrainer(c, self.generator, critic, attributes, seed=seed,
                                    logdir=run_path / "logs" if run_path is not None else None)
@@ -242,8 +271,13 @@ class DoppelGANger:
         return figure_to_image(plot_series(sample, title=f"generated series, epoch {epoch}"))
 
     # --------------------------------------------------------- generation
-    def _sample_batch(self, noise, attributes):
-        out = self.generator(noise, attributes, training=False)
+    def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None):
+        """One generation batch (compiled): noise from the generation RNG, then the inference forward pass.
+
+        Returns encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
+        """
+        noise = self.generator.sample_noise(self._generation_rng, batch_size)
+        out = self.generator.generate(noise, attributes)
         return out["features"], out["attributes"], out["gen_flags"]
 
     def generate(
@@ -258,7 +292,9 @@ class DoppelGANger:
 
         Runs in batches of ``config.generate_batch_size`` (the last one is
         generated whole and truncated, so ``generate(n)`` is a prefix of
-        ``generate(m)`` for m > n with the same seed).
+        ``generate(m)`` for m > n with the same seed), each one compiled call
+        that draws the batch's noise and runs the generator; the LSTM stops
+        once every series of the batch has ended (:meth:`Generator.generate`).
 
         Args:
             n: number of series.
@@ -285,21 +321,26 @@ class DoppelGANger:
                                       f"got {list(attributes.shape)}")
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        rng = tf.random.Generator.from_seed(seed)
+        self._generation_rng.reset_from_seed(seed)
         batch = self.config.generate_batch_size
-        parts: list[tuple[np.ndarray, ...]] = []
+        parts: list[Dataset] = []
         for start in range(0, n, batch):
-            noise = self.generator.sample_noise(rng, batch)
             given = None
             if attributes is not None:
                 given = np.zeros((batch, attributes.shape[1]), np.float32)
                 chunk = attributes[start:start + batch]
                 given[: len(chunk)] = chunk
                 given = tf.constant(given)
-            parts.append(tuple(t.numpy() for t in self._sample(noise, given)))
-        features, all_attributes, gen_flags = (np.concatenate(p)[:n] for p in zip(*parts))
-        return encoding.decode(features, all_attributes, gen_flags,
-                               attribute_probabilities=attribute_probabilities)
+            features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in self._sample(batch, given))
+            # decoded batch by batch: row-wise, the same as at once, with small temporaries
+            parts.append(encoding.decode(features, all_attributes, gen_flags,
+                                         attribute_probabilities=attribute_probabilities))
+        if len(parts) == 1:
+            return parts[0]
+        return dataclasses.replace(
+            parts[0], **{name: np.concatenate([getattr(p, name) for p in parts])
+                         for name in ("features", "attributes", "gen_flags")}
+        )
 
     # ------------------------------------------------------------ scoring
     def critic_scores(
@@ -378,12 +419,17 @@ class DoppelGANger:
 
     @classmethod
     def load(cls, directory: str | Path) -> "DoppelGANger":
-        """Load a model written by :meth:`save` (or a finished training run)."""
+        """Load a model written by :meth:`save` (or a finished training run).
+
+        The model runs on this process's default device: the training
+        ``strategy`` in the saved config becomes "default" (a model trained
+        on several workers generates on one machine).
+        """
         directory = Path(directory)
         for name in (CONFIG_FILE, MODEL_FILE):
             if not (directory / name).is_file():
                 raise DGError(f"{directory}: missing {name}; is this a dg_tf model or run folder?")
-        config = DGConfig.from_file(directory / CONFIG_FILE)
+        config = DGConfig.from_file(directory / CONFIG_FILE).replace(strategy="default")
         description = json.loads((directory / MODEL_FILE).read_text())
         encoding = Encoding.from_dict(description["encoding"])
         model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))

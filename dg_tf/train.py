@@ -15,6 +15,14 @@ With ``--dp-noise-multiplier SIGMA`` (and ``--dp-l2-clip C``) both critics
 are trained with DP-SGD (paper §6.2); the epsilon spent at ``--dp-delta`` is
 logged every epoch (TensorBoard ``privacy/epsilon``), printed at the end and
 written to ``RUN/privacy.json``.
+
+Scale and speed: ``--strategy mirrored`` trains on every local GPU (the
+global ``--batch-size`` split across them); ``--strategy multi-worker`` runs
+one process per machine, the cluster given by ``TF_CONFIG`` (start the same
+command on every worker; only the chief writes ``--out``, which must be a
+shared folder for ``--resume``); ``--precision mixed_bfloat16|mixed_float16``
+computes in half precision on GPUs; ``--jit-compile on|off|auto`` and
+``--steps-per-execution`` control the compiled step (see ``DGConfig``).
 """
 
 from __future__ import annotations
@@ -125,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
     model.fit(dataset, run_dir=run_dir, logdir=args.logdir, resume=args.resume,
               progress=ProgressBar(), source=source)
+    if not model.writes_run_files:
+        logger.info("multi-worker task done; the chief writes %s", run_dir)
+        return
     logger.info("model and weights: %s", run_dir)
     logger.info("checkpoints:       %s", run_dir / "checkpoints")
     logger.info("TensorBoard logs:  %s  (tensorboard --logdir %s)",

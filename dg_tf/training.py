@@ -2,14 +2,41 @@
 
 One step (a compiled ``tf.function``, no Python side effects):
 1. draw ``batch_size * num_packing`` real samples *with replacement* and all
-   noise from the run's seeded ``tf.random.Generator``;
-2. ``critic_rounds`` times: generate (BatchNorm in training mode), then update
-   the critic on ``D(fake) - D(real) + lambda * GP`` and the auxiliary critic
-   on the same loss over attributes only, each with its own interpolation
-   coefficients;
-3. ``generator_rounds`` times: update the generator on
+   noise and penalty coefficients from the run's seeded ``tf.random.Generator``;
+2. generate once (BatchNorm in training mode) under the generator's tape;
+3. ``critic_rounds`` times: update the critic on ``D(fake) - D(real) + lambda * GP``
+   and the auxiliary critic on the same loss over attributes only, each with
+   its own interpolation coefficients;
+4. ``generator_rounds`` times: update the generator on
    ``-D(fake) - alpha * D_attr(fake)``.
 Every round of a step reuses the same real batch and noise, as the original.
+The original ran the generator forward again for every round; as critic
+updates change nothing in the generator, those forward passes all equal the
+first one, so the first generator round differentiates the pass of step 2
+(with the critics as updated) and :meth:`Generator.update_batch_norm_statistics`
+replays the BatchNorm moving-statistics updates of the skipped passes. The
+result is the original's, one generator forward cheaper.
+
+Execution (:class:`_EpochLoop`): an epoch, or ``steps_per_execution`` steps,
+runs as one ``tf.function`` (a ``tf.while_loop`` over the compiled step, the
+losses summed on the device), so nothing returns to Python inside it; it is
+traced once per run (:attr:`_EpochLoop.traces` counts traces). Progress
+callbacks fire after each call and the NaN/Inf check runs once per epoch.
+``config.jit_compile`` compiles the step with XLA ("auto": on GPUs only; on
+CPUs XLA's transcendental functions make the LSTM several times slower, so
+the LSTM runs as TensorFlow's fused ``BlockLSTM`` kernel instead).
+``config.input_pipeline`` chooses between drawing row indices in the step
+("in_graph", the default: the data is a device-resident constant and the
+indices come from the checkpointed generator) and a prefetching ``tf.data``
+pipeline of gathered batches whose indices depend only on (seed, step), so a
+resumed run draws the same batches without checkpointing the pipeline.
+``config.strategy`` runs the step under ``tf.distribute`` (mirrored on the
+local devices or multi-worker from ``TF_CONFIG``): the global batch, drawn on
+every worker from the same generator, is split evenly across replicas, each
+replica's losses are scaled by 1 / replicas so that the summed gradients are
+those of the global batch, and BatchNorm statistics are synchronized; one
+replica gives the one-device result. ``config.precision`` selects Keras mixed
+precision (float32 variables; ``mixed_float16`` adds dynamic loss scaling).
 
 Around it, :class:`Trainer` keeps Adam per network, writes TensorBoard scalars
 under the original names and figures, saves ``tf.train.CheckpointManager``
@@ -29,11 +56,15 @@ fresh attribute critic (paper §6.1), with the same epoch loop.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import logging
 import math
+import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -48,7 +79,7 @@ from dg_tf.dp_sgd import (
     per_example_critic_gradients,
     poisson_sample,
 )
-from dg_tf.errors import TrainingDivergedError
+from dg_tf.errors import ConfigError, TrainingDivergedError
 from dg_tf.losses import (
     gradient_penalty,
     interpolate,
@@ -59,7 +90,17 @@ from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.privacy_accounting import PrivacyReport, privacy_report, sampling_probability
 from dg_tf.seeding import derive_seed
 
-__all__ = ["AttributeTrainer", "Progress", "Trainer", "critic_gradients", "pack"]
+__all__ = [
+    "AttributeTrainer",
+    "Progress",
+    "Trainer",
+    "critic_gradients",
+    "distribution_strategy",
+    "is_chief",
+    "pack",
+    "strategy_scope",
+    "uses_xla",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +120,63 @@ def pack(x: tf.Tensor, num_packing: int) -> tf.Tensor:
     return tf.reshape(x, tf.concat([[shape[0] // num_packing, num_packing * shape[1]], shape[2:]], 0))
 
 
+def uses_xla(config: DGConfig) -> bool:
+    """Whether the training step is XLA-compiled (``config.jit_compile``; "auto": on GPUs, never with DP)."""
+    if config.jit_compile != "auto":
+        return config.jit_compile == "on"
+    return config.dp_noise_multiplier is None and bool(tf.config.list_physical_devices("GPU"))
+
+
+@functools.cache
+def distribution_strategy(name: str) -> tf.distribute.Strategy | None:
+    """The ``tf.distribute`` strategy of ``config.strategy``; ``None`` for "default".
+
+    Created once per process (TensorFlow allows one multi-worker strategy per
+    process, made before the collective runtime starts; later calls return it).
+    "mirrored" uses every local GPU, or every logical CPU device when there is
+    no GPU; "multi-worker" reads the cluster from ``TF_CONFIG``.
+    """
+    if name == "default":
+        return None
+    if name == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi-worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ConfigError("strategy='multi-worker' needs the TF_CONFIG environment variable "
+                              "(cluster and task)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ConfigError(f"strategy={name!r} must be 'default', 'mirrored' or 'multi-worker'")
+
+
+def strategy_scope(name: str) -> contextlib.AbstractContextManager:
+    """The scope in which variables for strategy ``name`` must be created (a no-op for "default")."""
+    strategy = distribution_strategy(name)
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run's files: always, except for non-chief multi-worker tasks.
+
+    The chief is the ``chief`` task of ``TF_CONFIG`` or, without one, worker 0.
+    """
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    if not task:
+        return True
+    cluster = json.loads(os.environ["TF_CONFIG"]).get("cluster", {})
+    if "chief" in cluster:
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+
+
 def critic_gradients(
     critic: keras.Model,
     real: tuple[tf.Tensor, ...],
     fake: tuple[tf.Tensor, ...],
     alpha: tf.Tensor,
     penalty_weight: float,
+    scale_loss: Callable[[tf.Tensor], tf.Tensor] | None = None,
 ) -> tuple[list[tf.Tensor], tuple[tf.Tensor, ...]]:
     """Gradients of the batch WGAN-GP critic loss ``mean D(fake) - mean D(real) + lambda GP``.
 
@@ -92,6 +184,8 @@ def critic_gradients(
         critic: the critic; ``real`` / ``fake`` are its input tuples, each [B, ...].
         alpha: float32 [B] interpolation coefficients of the penalty.
         penalty_weight: lambda.
+        scale_loss: applied to the loss before differentiating (replica
+            weighting, mixed-precision loss scaling); ``None`` for none.
 
     Returns:
         One gradient per ``critic.trainable_variables`` and the scalars
@@ -102,7 +196,8 @@ def critic_gradients(
         fake_scores = critic(*fake)
         penalty = gradient_penalty(critic, interpolate(real, fake, alpha))
         loss = wasserstein_critic_loss(real_scores, fake_scores) + penalty_weight * penalty
-    grads = tape.gradient(loss, critic.trainable_variables)
+        scaled = loss if scale_loss is None else scale_loss(loss)
+    grads = tape.gradient(scaled, critic.trainable_variables)
     return grads, (loss, tf.reduce_mean(real_scores), tf.reduce_mean(fake_scores), penalty)
 
 
@@ -119,12 +214,23 @@ def _critic_metrics(prefix: str, loss, real_mean, fake_mean, penalty) -> dict[st
 
 
 def _adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable]) -> keras.optimizers.Optimizer:
+    """Adam over ``variables`` (with dynamic loss scaling under ``mixed_float16``)."""
     optimizer = keras.optimizers.Adam(
         learning_rate=learning_rate, beta_1=config.adam_beta1, beta_2=config.adam_beta2,
         epsilon=config.adam_epsilon,
     )
+    if config.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(variables)
     return optimizer
+
+
+def _shard(x: tf.Tensor, axis: int) -> tf.Tensor:
+    """This replica's even share of ``x`` along ``axis`` (replicas take consecutive blocks)."""
+    context = tf.distribute.get_replica_context()
+    size = x.shape[axis] // context.num_replicas_in_sync
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * size
+    return tf.gather(x, tf.range(start, start + size), axis=axis)
 
 
 class Progress:
@@ -134,18 +240,27 @@ class Progress:
         """Training runs epochs ``start_epoch + 1 .. epochs``."""
 
     def on_step_end(self, epoch: int, step: int) -> None:
-        """``step`` (1-based, within the epoch) of ``epoch`` (1-based) finished."""
+        """``step`` (1-based, within the epoch) of ``epoch`` (1-based) finished.
+
+        Steps run in compiled chunks (``config.steps_per_execution``, default
+        an epoch): the calls for a chunk's steps come together when it ends.
+        """
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
         """``epoch`` finished; ``metrics`` are its mean losses under the TensorBoard names."""
 
 
 class _EpochLoop:
-    """The epoch loop shared by the trainers: steps, checkpoints, TensorBoard, NaN check.
+    """The epoch loop shared by the trainers: compiled chunks of steps, checkpoints, TensorBoard, NaN check.
 
-    Subclasses create their networks and optimizers, then call this
-    ``__init__`` with them as ``trackables`` (checkpointed with the RNG and
-    the epoch counter) and define ``_train_step`` (compiled here).
+    Subclasses create their networks and optimizers (inside
+    :meth:`_scope`), then call this ``__init__`` with them as ``trackables``
+    (checkpointed with the RNG and the epoch counter), and define
+    ``_train_step(real=None)``: one step, sampling its real rows from
+    :meth:`_real_rows` (``real`` is given by the ``tf.data`` pipeline).
+
+    Attributes:
+        traces: how many times the chunk function was traced (1 per run).
     """
 
     def __init__(
@@ -162,6 +277,7 @@ class _EpochLoop:
         self.config = config
         self.num_samples = num_samples
         self.steps_per_epoch = max(1, num_samples // config.batch_size)
+        self.seed = seed
         self.rng = tf.random.Generator.from_seed(seed)
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.checkpoint = tf.train.Checkpoint(**trackables, rng=self.rng, epoch=self.epoch)
@@ -176,29 +292,142 @@ class _EpochLoop:
         self.writer = tf.summary.create_file_writer(str(logdir)) if logdir is not None else None
         self.figure_fn = figure_fn
         self.figure_dir = Path(logdir) / "figures" if logdir is not None else None
-        self._step = tf.function(self._train_step)
+        self.traces = 0
+        self.xla = uses_xla(config)
+        self._step = tf.function(self._train_step, jit_compile=self.xla and self.strategy is None)
+        self._steps = tf.function(self._run_steps)
 
-    def _train_step(self) -> dict[str, tf.Tensor]:
+    # ---------------------------------------------------------- distribution
+    @property
+    def strategy(self) -> tf.distribute.Strategy | None:
+        return distribution_strategy(self.config.strategy)
+
+    @property
+    def _scope(self) -> contextlib.AbstractContextManager:
+        """Context in which variables (networks, optimizers) must be created."""
+        return strategy_scope(self.config.strategy)
+
+    def _replica_count(self) -> int:
+        return 1 if self.strategy is None else self.strategy.num_replicas_in_sync
+
+    def _check_batch_split(self, batch_size: int) -> None:
+        replicas = self._replica_count()
+        if batch_size % replicas:
+            raise ConfigError(
+                f"batch_size={batch_size} must divide evenly across the {replicas} replicas "
+                f"of strategy={self.config.strategy!r}"
+            )
+
+    def _scale_loss(self, optimizer: keras.optimizers.Optimizer) -> Callable[[tf.Tensor], tf.Tensor]:
+        """Loss -> what to differentiate: weighted 1 / replicas, then the optimizer's loss scale."""
+        replicas = self._replica_count()
+        if replicas == 1:
+            return optimizer.scale_loss
+        return lambda loss: optimizer.scale_loss(loss / replicas)
+
+    def _replicate(
+        self, update: Callable[..., dict[str, tf.Tensor]], args: tuple, axes: tuple
+    ) -> dict[str, tf.Tensor]:
+        """Run ``update(*args)``: directly, or on every replica with its share of each tensor.
+
+        ``axes`` mirrors ``args`` with the batch axis of each tensor; the
+        replicas' metrics are averaged.
+        """
+        strategy = self.strategy
+        if strategy is None:
+            return update(*args)
+        if self.xla:
+            update = tf.function(update, jit_compile=True)
+
+        def on_replica(*args):
+            return update(*tf.nest.map_structure(_shard, args, axes))
+
+        per_replica = strategy.run(on_replica, args)
+        return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                for name, value in per_replica.items()}
+
+    # ---------------------------------------------------------------- input
+    def _data(self) -> tuple[tf.Tensor, ...]:
+        """The arrays whose rows make a real batch, each [N, ...] (read when the step is traced)."""
+        raise NotImplementedError
+
+    def _real_rows(self, count: int) -> tuple[tf.Tensor, ...]:
+        """``count`` rows drawn with replacement, indices from :attr:`rng`."""
+        index = self.rng.uniform([count], 0, self.num_samples, dtype=tf.int64)
+        return tuple(tf.gather(x, index) for x in self._data())
+
+    def _batch_size(self) -> int:
+        """Rows per step."""
+        return self.config.batch_size
+
+    def _pipeline(self, first_step: int) -> tf.data.Dataset:
+        """Gathered real batches for steps ``first_step, first_step + 1, ...`` (``input_pipeline="tf_data"``).
+
+        Step s's row indices are ``stateless_uniform(seed=(pipeline seed, s))``:
+        a function of the step alone, so a resumed run gets the same batches
+        without saving the pipeline's state; prefetched on the host while the
+        previous step runs.
+        """
+        data = self._data()
+        count = self._batch_size()
+        key = derive_seed(self.seed, "tf.data batches")
+
+        def batch(step):
+            index = tf.random.stateless_uniform(
+                [count], seed=tf.stack([tf.constant(key, tf.int64), step]),
+                minval=0, maxval=self.num_samples, dtype=tf.int64,
+            )
+            return tuple(tf.gather(x, index) for x in data)
+
+        return tf.data.Dataset.counter(first_step).map(batch).prefetch(tf.data.AUTOTUNE)
+
+    def _train_step(self, real: tuple[tf.Tensor, ...] | None = None) -> dict[str, tf.Tensor]:
         raise NotImplementedError
 
     def _epoch_metrics(self, epoch: int) -> dict[str, float]:
         """Extra scalars logged after ``epoch`` (none here)."""
         return {}
 
-    def _critic_update(self, critic, optimizer, real, fake, penalty_weight, prefix):
+    def _critic_update(self, critic, optimizer, real, fake, alpha, penalty_weight, prefix):
         """One WGAN-GP update of ``critic`` on input tuples ``real`` / ``fake``."""
-        alpha = self.rng.uniform([tf.shape(real[0])[0]])
-        grads, terms = critic_gradients(critic, real, fake, alpha, penalty_weight)
+        grads, terms = critic_gradients(critic, real, fake, alpha, penalty_weight, self._scale_loss(optimizer))
         optimizer.apply_gradients(zip(grads, critic.trainable_variables))
         return _critic_metrics(prefix, *terms)
 
     # ------------------------------------------------------------------ loop
-    def restore(self) -> int:
-        """Restore the latest checkpoint, if any; returns the epochs it had completed."""
-        if self.manager is None or self.manager.latest_checkpoint is None:
+    def _run_steps(self, num_steps: tf.Tensor, batches: tf.data.Iterator | None = None) -> dict[str, tf.Tensor]:
+        """``num_steps`` steps in a ``tf.while_loop``; returns each metric summed over them."""
+        self.traces += 1  # Python side effect: runs once per trace only
+        specs = () if batches is None else (batches.element_spec,)
+        outputs = self._step.get_concrete_function(*specs).structured_outputs
+        totals = {name: tf.zeros(t.shape, t.dtype) for name, t in outputs.items()}
+
+        def body(step, totals):
+            args = () if batches is None else (batches.get_next(),)
+            metrics = self._step(*args)
+            return step + 1, {name: totals[name] + metrics[name] for name in totals}
+
+        _, totals = tf.while_loop(
+            lambda step, _: step < num_steps, body, (tf.constant(0, tf.int32), totals), parallel_iterations=1
+        )
+        return totals
+
+    def restore(self, checkpoint_dir: str | Path | None = None) -> int:
+        """Restore the latest checkpoint, if any; returns the epochs it had completed.
+
+        Args:
+            checkpoint_dir: where to look; default this loop's own checkpoint
+                folder (a non-chief multi-worker task saves to a scratch
+                folder but resumes from the chief's).
+        """
+        if checkpoint_dir is not None:
+            latest = tf.train.latest_checkpoint(str(checkpoint_dir))
+        else:
+            latest = self.manager.latest_checkpoint if self.manager is not None else None
+        if latest is None:
             return 0
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        logger.info("resumed from %s (epoch %d)", self.manager.latest_checkpoint, int(self.epoch))
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        logger.info("resumed from %s (epoch %d)", latest, int(self.epoch))
         return int(self.epoch.numpy())
 
     def train(self, epochs: int, progress: Progress | None = None) -> dict[str, float]:
@@ -214,14 +443,23 @@ class _EpochLoop:
         progress = progress or Progress()
         start = int(self.epoch.numpy())
         progress.on_train_begin(start, epochs, self.steps_per_epoch)
+        chunk = self.config.steps_per_execution or self.steps_per_epoch
+        batches = None
+        if self.config.input_pipeline == "tf_data" and start < epochs:
+            batches = iter(self._pipeline(start * self.steps_per_epoch))
         metrics: dict[str, float] = {}
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
             totals: dict[str, tf.Tensor] = {}
-            for step in range(1, self.steps_per_epoch + 1):
-                for name, value in self._step().items():
+            done = 0
+            while done < self.steps_per_epoch:
+                count = min(chunk, self.steps_per_epoch - done)
+                args = (tf.constant(count, tf.int32),) + (() if batches is None else (batches,))
+                for name, value in self._steps(*args).items():
                     totals[name] = totals[name] + value if name in totals else value
-                progress.on_step_end(epoch, step)
+                for step in range(done + 1, done + count + 1):
+                    progress.on_step_end(epoch, step)
+                done += count
             metrics = {name: float(v) / self.steps_per_epoch for name, v in totals.items()}
             bad = sorted(name for name, v in metrics.items() if not math.isfinite(v))
             if bad:
@@ -265,13 +503,17 @@ class Trainer(_EpochLoop):
     Args:
         config: hyperparameters; ``dp_noise_multiplier`` selects the DP step.
         generator, critic, aux_critic: the networks, already built (variables
-            created); ``aux_critic`` is ``None`` when ``config.use_aux_critic`` is off.
+            created, under the strategy's scope); ``aux_critic`` is ``None``
+            when ``config.use_aux_critic`` is off.
         features: float32 [N, L, D] encoded real features (flag channels last).
         attributes: float32 [N, A] encoded real attributes (real, then min/max).
         checkpoint_dir: where checkpoints go; ``None`` keeps none.
         logdir: TensorBoard folder; ``None`` writes no summaries.
         figure_fn: ``epoch -> image`` of a few generated series, logged every
             ``config.figure_every`` epochs.
+
+    Raises:
+        ConfigError: ``batch_size`` does not split evenly across the replicas.
     """
 
     def __init__(
@@ -292,17 +534,20 @@ class Trainer(_EpochLoop):
         self.aux_critic = aux_critic
         self.real_features = tf.constant(features, tf.float32)
         self.real_attributes = tf.constant(attributes, tf.float32)
-        self.generator_optimizer = _adam(config, config.generator_lr, generator.trainable_variables)
-        self.critic_optimizer = _adam(config, config.critic_lr, critic.trainable_variables)
-        trackables = dict(
-            generator=generator,
-            critic=critic,
-            generator_optimizer=self.generator_optimizer,
-            critic_optimizer=self.critic_optimizer,
-        )
-        if aux_critic is not None:
-            self.aux_critic_optimizer = _adam(config, config.aux_critic_lr, aux_critic.trainable_variables)
-            trackables.update(aux_critic=aux_critic, aux_critic_optimizer=self.aux_critic_optimizer)
+        self.config = config
+        self._check_batch_split(config.batch_size)
+        with self._scope:
+            self.generator_optimizer = _adam(config, config.generator_lr, generator.trainable_variables)
+            self.critic_optimizer = _adam(config, config.critic_lr, critic.trainable_variables)
+            trackables = dict(
+                generator=generator,
+                critic=critic,
+                generator_optimizer=self.generator_optimizer,
+                critic_optimizer=self.critic_optimizer,
+            )
+            if aux_critic is not None:
+                self.aux_critic_optimizer = _adam(config, config.aux_critic_lr, aux_critic.trainable_variables)
+                trackables.update(aux_critic=aux_critic, aux_critic_optimizer=self.aux_critic_optimizer)
         super().__init__(
             config, int(features.shape[0]), derive_seed(config.seed, "training"), trackables,
             checkpoint_dir=checkpoint_dir, logdir=logdir, figure_fn=figure_fn,
@@ -315,53 +560,83 @@ class Trainer(_EpochLoop):
             )
             self._step = tf.function(self._dp_train_step)
 
-    # ------------------------------------------------------------------ step
-    def _train_step(self) -> dict[str, tf.Tensor]:
-        c = self.config
-        k = c.num_packing
-        batch = c.batch_size * k
-        index = self.rng.uniform([batch], 0, self.num_samples, dtype=tf.int64)
-        real_features = pack(tf.gather(self.real_features, index), k)
-        real_attributes = pack(tf.gather(self.real_attributes, index), k)
-        noise = self.generator.sample_noise(self.rng, batch)
-        metrics: dict[str, tf.Tensor] = {}
-        for _ in range(c.critic_rounds):
-            fake = self.generator(noise, training=True)
-            fake_features = pack(fake["features"], k)
-            fake_attributes = pack(fake["attributes"], k)
-            metrics.update(self._critic_update(
-                self.critic, self.critic_optimizer,
-                (real_features, real_attributes), (fake_features, fake_attributes),
-                c.gradient_penalty_weight, "d",
-            ))
-            if self.aux_critic is not None:
-                metrics.update(self._critic_update(
-                    self.aux_critic, self.aux_critic_optimizer,
-                    (real_attributes,), (fake_attributes,),
-                    c.aux_gradient_penalty_weight, "attr_d",
-                ))
-        metrics.update(self._generator_updates(noise))
-        return metrics
+    def _data(self) -> tuple[tf.Tensor, ...]:
+        return self.real_features, self.real_attributes
 
-    def _generator_updates(self, noise: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """``generator_rounds`` updates of the generator on ``-D(fake) - alpha D_attr(fake)``."""
+    def _batch_size(self) -> int:
+        return self.config.batch_size * self.config.num_packing
+
+    def _critics(self) -> list[tuple[keras.Model, keras.optimizers.Optimizer, float, str, bool]]:
+        """(critic, optimizer, penalty weight, TensorBoard prefix, whether it sees the features)."""
+        c = self.config
+        critics = [(self.critic, self.critic_optimizer, c.gradient_penalty_weight, "d", True)]
+        if self.aux_critic is not None:
+            critics.append(
+                (self.aux_critic, self.aux_critic_optimizer, c.aux_gradient_penalty_weight, "attr_d", False)
+            )
+        return critics
+
+    # ------------------------------------------------------------------ step
+    def _train_step(self, real: tuple[tf.Tensor, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
+        c = self.config
+        batch = self._batch_size()
+        if real is None:
+            real = self._real_rows(batch)
+        noise = self.generator.sample_noise(self.rng, batch)
+        alphas = [[self.rng.uniform([c.batch_size]) for _ in self._critics()] for _ in range(c.critic_rounds)]
+        axes = (
+            (0, 0),
+            {name: Generator.NOISE_BATCH_AXES[name] for name in noise},
+            tf.nest.map_structure(lambda _: 0, alphas),
+        )
+        return self._replicate(self._update, (real, noise, alphas), axes)
+
+    def _update(self, real, noise, alphas) -> dict[str, tf.Tensor]:
+        """The critic and generator rounds of one step on (this replica's share of) the batch."""
+        k = self.config.num_packing
+        real = tuple(pack(x, k) for x in real)
+
+        def critic_round(fake, round_alphas):
+            metrics = {}
+            for (critic, optimizer, weight, prefix, sees_features), alpha in zip(self._critics(), round_alphas):
+                metrics.update(self._critic_update(
+                    critic, optimizer, real if sees_features else real[1:],
+                    fake if sees_features else fake[1:], alpha, weight, prefix,
+                ))
+            return metrics
+
+        return self._gan_rounds(noise, [functools.partial(critic_round, round_alphas=a) for a in alphas])
+
+    def _gan_rounds(self, noise: dict[str, tf.Tensor], critic_rounds: Sequence[Callable]) -> dict[str, tf.Tensor]:
+        """Critic rounds on one generated batch, then ``generator_rounds`` generator updates.
+
+        Each of ``critic_rounds`` maps the packed fake (features, attributes)
+        to its metrics. The first generator round differentiates the forward
+        pass the critics saw (see the module docstring); later rounds generate
+        again, as the generator has changed.
+        """
         c = self.config
         k = c.num_packing
         metrics: dict[str, tf.Tensor] = {}
         variables = self.generator.trainable_variables
-        for _ in range(c.generator_rounds):
+        scale_loss = self._scale_loss(self.generator_optimizer)
+        for round_ in range(c.generator_rounds):
             with tf.GradientTape() as tape:
                 fake = self.generator(noise, training=True)
-                fake_attributes = pack(fake["attributes"], k)
-                loss_d = wasserstein_generator_loss(
-                    self.critic(pack(fake["features"], k), fake_attributes)
-                )
+                fake_features, fake_attributes = pack(fake["features"], k), pack(fake["attributes"], k)
+                if round_ == 0:
+                    with tape.stop_recording():
+                        for critic_round in critic_rounds:
+                            metrics.update(critic_round((fake_features, fake_attributes)))
+                            self.generator.update_batch_norm_statistics(noise)
+                loss_d = wasserstein_generator_loss(self.critic(fake_features, fake_attributes))
                 loss = loss_d
                 if self.aux_critic is not None:
                     loss_attr_d = wasserstein_generator_loss(self.aux_critic(fake_attributes))
                     loss = loss + c.aux_critic_weight * loss_attr_d
                     metrics["loss/g/attr_d"] = loss_attr_d
-            grads = tape.gradient(loss, variables)
+                scaled = scale_loss(loss)
+            grads = tape.gradient(scaled, variables)
             self.generator_optimizer.apply_gradients(
                 [(g, v) for g, v in zip(grads, variables) if g is not None]
             )
@@ -372,29 +647,20 @@ class Trainer(_EpochLoop):
     # -------------------------------------------------------------- DP step
     def _dp_train_step(self) -> dict[str, tf.Tensor]:
         """The step with DP-SGD critics: a fresh Poisson sample per critic update (paper §6.2)."""
-        c = self.config
-        noise = self.generator.sample_noise(self.rng, c.batch_size)
-        metrics: dict[str, tf.Tensor] = {}
-        for _ in range(c.critic_rounds):
-            fake = self.generator(noise, training=True)
-            metrics.update(self._dp_critic_updates(fake["features"], fake["attributes"]))
-        metrics.update(self._generator_updates(noise))
-        return metrics
+        noise = self.generator.sample_noise(self.rng, self.config.batch_size)
+        return self._gan_rounds(noise, [self._dp_critic_updates] * self.config.critic_rounds)
 
-    def _dp_critic_updates(self, fake_features: tf.Tensor, fake_attributes: tf.Tensor) -> dict[str, tf.Tensor]:
+    def _dp_critic_updates(self, fake: tuple[tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
         """One DP-SGD update of each critic, both on the same Poisson sample.
 
         The sample is processed in chunks of ``dp_chunk_size`` slots (a
         ``tf.while_loop``; padded slots masked), each real example paired
-        with a generated one drawn uniformly from ``fake_*`` [batch_size, ...].
+        with a generated one drawn uniformly from ``fake`` (features
+        [batch_size, L, D], attributes [batch_size, A]).
         """
         c = self.config
-        # (critic, optimizer, penalty weight, TensorBoard prefix, whether it sees the features)
-        critics = [(self.critic, self.critic_optimizer, c.gradient_penalty_weight, "d", True)]
-        if self.aux_critic is not None:
-            critics.append(
-                (self.aux_critic, self.aux_critic_optimizer, c.aux_gradient_penalty_weight, "attr_d", False)
-            )
+        fake_features, fake_attributes = fake
+        critics = self._critics()
         index = poisson_sample(self.rng, self.num_samples, self.dp_sampling_probability)
         count = tf.shape(index, out_type=tf.int64)[0]
         slots = self.dp_chunk_size
@@ -463,7 +729,8 @@ class AttributeTrainer(_EpochLoop):
     and ``generator_rounds`` generator updates per step. The attribute MLP's
     BatchNorm runs in training mode, so its moving statistics follow the new
     distribution. (The original retrained both original critics on zeroed
-    features instead; ORIGINAL_DG_SPEC.md §7.)
+    features instead; ORIGINAL_DG_SPEC.md §7.) Runs on one device (the
+    attribute MLP is small), under the model's strategy scope if it has one.
 
     Args:
         config: the model's hyperparameters.
@@ -491,8 +758,10 @@ class AttributeTrainer(_EpochLoop):
         self.variables = [
             *generator.attribute_mlp.trainable_variables, *generator.attribute_heads.trainable_variables
         ]
-        self.generator_optimizer = _adam(config, config.generator_lr, self.variables)
-        self.critic_optimizer = _adam(config, config.aux_critic_lr, critic.trainable_variables)
+        with strategy_scope(config.strategy):  # where the model's variables live
+            self.generator_optimizer = _adam(config, config.generator_lr, self.variables)
+            self.critic_optimizer = _adam(config, config.aux_critic_lr, critic.trainable_variables)
+        config = config.replace(strategy="default")  # steps run on one device
         super().__init__(
             config, int(attributes.shape[0]), derive_seed(seed, "retrain_attributes"),
             dict(critic=critic, generator_optimizer=self.generator_optimizer,
@@ -500,24 +769,30 @@ class AttributeTrainer(_EpochLoop):
             logdir=logdir,
         )
 
+    def _data(self) -> tuple[tf.Tensor, ...]:
+        return (self.real_attributes,)
+
     def _generate(self, noise: tf.Tensor) -> tf.Tensor:
         """Real attributes [B, A_real] (discrete ones as probabilities) from attribute noise."""
-        return self.generator.attribute_heads(self.generator.attribute_mlp(noise, training=True))
+        hidden = self.generator.attribute_mlp(noise, training=True)
+        return tf.cast(self.generator.attribute_heads(hidden), tf.float32)
 
-    def _train_step(self) -> dict[str, tf.Tensor]:
+    def _train_step(self, real: tuple[tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
         c = self.config
-        index = self.rng.uniform([c.batch_size], 0, self.num_samples, dtype=tf.int64)
-        real = tf.gather(self.real_attributes, index)
+        (real,) = self._real_rows(c.batch_size) if real is None else real
         noise = self.rng.normal([c.batch_size, c.attribute_noise_dim])
         metrics: dict[str, tf.Tensor] = {}
         for _ in range(c.critic_rounds):
+            alpha = self.rng.uniform([c.batch_size])
             metrics.update(self._critic_update(
-                self.critic, self.critic_optimizer, (real,), (self._generate(noise),),
+                self.critic, self.critic_optimizer, (real,), (self._generate(noise),), alpha,
                 c.aux_gradient_penalty_weight, "attr_d",
             ))
         for _ in range(c.generator_rounds):
             with tf.GradientTape() as tape:
                 loss = wasserstein_generator_loss(self.critic(self._generate(noise)))
-            self.generator_optimizer.apply_gradients(zip(tape.gradient(loss, self.variables), self.variables))
+                scaled = self.generator_optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, self.variables)
+            self.generator_optimizer.apply_gradients(zip(grads, self.variables))
             metrics["loss/g"] = loss
         return metrics

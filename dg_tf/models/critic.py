@@ -2,7 +2,9 @@
 
 Both are ``hidden_layers x (Dense(units) -> ReLU)`` then ``Dense(1)``, with no
 normalization layer, so each example's score depends on that example alone
-(required by the per-example gradient penalty).
+(required by the per-example gradient penalty). The ReLU is
+:func:`~dg_tf.models.layers.piecewise_linear_relu`, which keeps the penalty's
+double backward from propagating ReLU's zero second derivative.
 """
 
 from __future__ import annotations
@@ -10,22 +12,27 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from dg_tf.models.layers import MLP
+from dg_tf.models.layers import MLP, piecewise_linear_relu
 from dg_tf.seeding import derive_seed
 
 __all__ = ["Critic", "AttributeCritic"]
 
 
 class _MLPCritic(keras.Model):
+    """The shared MLP; ``dtype`` (a Keras dtype policy) reaches every layer, scores are float32."""
+
     def __init__(self, hidden_layers: int, hidden_units: int, seed: int, **kwargs):
         super().__init__(**kwargs)
-        self.hidden = MLP(hidden_layers, hidden_units, seed)
+        self.hidden = MLP(
+            hidden_layers, hidden_units, seed, activation=piecewise_linear_relu, dtype=self.dtype_policy
+        )
         self.score = keras.layers.Dense(
-            1, kernel_initializer=keras.initializers.GlorotUniform(seed=derive_seed(seed, "score"))
+            1, kernel_initializer=keras.initializers.GlorotUniform(seed=derive_seed(seed, "score")),
+            dtype=self.dtype_policy,
         )
 
     def _score(self, x: tf.Tensor) -> tf.Tensor:
-        return self.score(self.hidden(x))
+        return tf.cast(self.score(self.hidden(x)), tf.float32)
 
 
 class Critic(_MLPCritic):
@@ -37,7 +44,7 @@ class Critic(_MLPCritic):
     """
 
     def call(self, features: tf.Tensor, attributes: tf.Tensor) -> tf.Tensor:
-        flat = tf.reshape(features, [tf.shape(features)[0], -1])
+        flat = tf.reshape(features, [features.shape[0] or tf.shape(features)[0], -1])
         return self._score(tf.concat([flat, attributes], axis=-1))
 
 

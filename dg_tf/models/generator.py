@@ -11,10 +11,17 @@ Three networks, run in order:
 
 Symbols: B batch, L max length, S sample_len, T = L / S passes, D feature
 width including the 2 flag channels, A width of all attributes.
+
+Training runs the LSTM over all T passes at once (:meth:`Generator.call`).
+Generation (:meth:`Generator.generate`) runs it in a few chunks of passes and,
+like the original's ``tf.while_loop``, stops once every series of the batch
+has ended: the passes it skips are the zeros the full rollout would mask them
+to, so the output is bitwise the same as without the early exit.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import keras
@@ -22,10 +29,14 @@ import tensorflow as tf
 
 from dg_tf.config import DGConfig
 from dg_tf.data.specs import Output, total_dim
-from dg_tf.models.layers import MLP, OutputHeads, TF1LSTMCell, discretize
+from dg_tf.models.layers import MLP, OutputHeads, TF1LSTM, discretize
 from dg_tf.seeding import derive_seed
 
 __all__ = ["Generator", "generation_flags"]
+
+#: Generation runs the T passes in about this many chunks; after each it stops
+#: if every series has ended (more chunks: finer early exit, more ops).
+GENERATION_CHUNKS = 8
 
 
 def generation_flags(flag_probs: tf.Tensor) -> tf.Tensor:
@@ -41,8 +52,62 @@ def generation_flags(flag_probs: tf.Tensor) -> tf.Tensor:
     Returns:
         float32 [B, L], 1 up to and including the stop step, 0 afterwards.
     """
-    keep_going = tf.cast(tf.equal(tf.argmax(flag_probs, axis=-1), 0), flag_probs.dtype)
+    keep_going = tf.cast(flag_probs[..., 0] >= flag_probs[..., 1], tf.float32)  # argmax == 0
     return tf.math.cumprod(keep_going, axis=1, exclusive=True)
+
+
+def _batch_size(x: tf.Tensor, axis: int = 0) -> int | tf.Tensor:
+    """The size of ``x`` along ``axis``: a Python int when static (XLA then needs no value), else a tensor."""
+    return x.shape[axis] if x.shape[axis] is not None else tf.shape(x)[axis]
+
+
+def _steps(records: tf.Tensor, sample_len: int) -> tf.Tensor:
+    """Time-major pass records [P, B, S * D] -> per-step features [B, P*S, D]."""
+    passes, batch_size = records.shape[0], _batch_size(records, axis=1)
+    return tf.reshape(tf.transpose(records, [1, 0, 2]), [batch_size, passes * sample_len, -1])
+
+
+def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int):
+    """Generation flags of P passes of steps and the mask they imply (:func:`generation_flags`, per chunk).
+
+    Args:
+        features: float32 [B, P*S, D] the passes' steps (flag channels last).
+        alive: bool [B], the series has not ended before these passes.
+        sample_len: S.
+
+    Returns:
+        mask bool [B, P*S, D] (feature channels: up to the series' end; flag
+        channels: up to the end of its last pass), gen_flags float32 [B, P*S]
+        and alive after the passes, bool [B].
+    """
+    batch_size, steps, width = _batch_size(features), features.shape[1], features.shape[2]
+    stops = tf.cast(features[..., -1] > features[..., -2], tf.int32)  # the flag's argmax is 1: "stop"
+    first_stop = tf.argmax(tf.concat([stops, tf.ones([batch_size, 1], tf.int32)], axis=1), axis=1,
+                           output_type=tf.int32)  # = steps when it never stops
+    active = tf.where(alive, tf.minimum(first_stop + 1, steps), 0)  # recorded flags of each series
+    last_pass_end = (active + sample_len - 1) // sample_len * sample_len
+    ends = tf.concat([tf.tile(active[:, None], [1, width - 2]), tf.tile(last_pass_end[:, None], [1, 2])], axis=1)
+    mask = tf.range(steps)[None, :, None] < ends[:, None, :]
+    gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
+    return mask, gen_flags, tf.logical_and(alive, first_stop == steps)
+
+
+# Integer and select work only, which XLA fuses into one pass (TensorFlow's own
+# ops take several times longer); the activations (sigmoid/tanh, slower in XLA)
+# stay outside.
+@tf.function(jit_compile=True)
+def _masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int):
+    """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``."""
+    features = _steps(records, sample_len)
+    mask, gen_flags, alive = _flag_mask(features, alive, sample_len)
+    return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
+
+
+@tf.function(jit_compile=True)
+def _step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int):
+    """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
+    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len)
+    return tf.cast(mask, tf.float32), gen_flags, alive
 
 
 class Generator(keras.Model):
@@ -56,7 +121,15 @@ class Generator(keras.Model):
             auto-normalization is off).
         max_length: L.
         sample_len: S, dividing L.
+        fused_lstm: run the LSTM as ``BlockLSTM`` (``False`` where XLA compiles it).
+        synchronized_batch_norm: BatchNorm statistics over the global batch of
+            all replicas of a ``tf.distribute`` strategy.
+        dtype: the Keras dtype policy of every layer (e.g. ``"mixed_bfloat16"``);
+            outputs are float32 whatever the policy.
     """
+
+    #: The batch axis of each noise input (for splitting a batch across replicas).
+    NOISE_BATCH_AXES = {"attribute": 0, "addi_attribute": 0, "feature": 0, "lstm_state": 2}
 
     def __init__(
         self,
@@ -66,6 +139,9 @@ class Generator(keras.Model):
         addi_outputs: Sequence[Output],
         max_length: int,
         sample_len: int,
+        *,
+        fused_lstm: bool = True,
+        synchronized_batch_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,26 +156,34 @@ class Generator(keras.Model):
         self.num_rollouts = max_length // sample_len
         self.feature_dim = total_dim(self.feature_outputs)
         seed = config.seed
-        bn = (config.batch_norm_momentum, config.batch_norm_epsilon)
+        mlp = dict(
+            batch_norm=(config.batch_norm_momentum, config.batch_norm_epsilon),
+            synchronized_batch_norm=synchronized_batch_norm, dtype=self.dtype_policy,
+        )
         if self.attribute_outputs:
             self.attribute_mlp = MLP(
                 config.attribute_hidden_layers, config.attribute_hidden_units,
-                derive_seed(seed, "attribute_mlp"), batch_norm=bn,
+                derive_seed(seed, "attribute_mlp"), **mlp,
             )
-            self.attribute_heads = OutputHeads(self.attribute_outputs, derive_seed(seed, "attribute_heads"))
+            self.attribute_heads = OutputHeads(
+                self.attribute_outputs, derive_seed(seed, "attribute_heads"), dtype=self.dtype_policy
+            )
         if self.addi_outputs:
             self.addi_mlp = MLP(
                 config.attribute_hidden_layers, config.attribute_hidden_units,
-                derive_seed(seed, "addi_mlp"), batch_norm=bn,
+                derive_seed(seed, "addi_mlp"), **mlp,
             )
-            self.addi_heads = OutputHeads(self.addi_outputs, derive_seed(seed, "addi_heads"))
+            self.addi_heads = OutputHeads(
+                self.addi_outputs, derive_seed(seed, "addi_heads"), dtype=self.dtype_policy
+            )
         for i in range(config.feature_lstm_layers):  # named, not a list: see MLP
-            setattr(self, f"lstm_{i}", keras.layers.RNN(
-                TF1LSTMCell(config.feature_lstm_units, derive_seed(seed, "lstm", i)),
-                return_sequences=True,
+            setattr(self, f"lstm_{i}", TF1LSTM(
+                config.feature_lstm_units, derive_seed(seed, "lstm", i), fused=fused_lstm,
+                dtype=self.dtype_policy,
             ))
         self.feature_heads = OutputHeads(
-            self.feature_outputs * sample_len, derive_seed(seed, "feature_heads")
+            self.feature_outputs, derive_seed(seed, "feature_heads"), repeats=sample_len,
+            dtype=self.dtype_policy,
         )
         if config.lstm_initial_state == "learned":
             self.learned_state = self.add_weight(
@@ -139,8 +223,35 @@ class Generator(keras.Model):
             states = tf.tile(self.learned_state[:, :, None, :], [1, 1, batch_size, 1])
         return [[states[i, 0], states[i, 1]] for i in range(c.feature_lstm_layers)]
 
+    def _attributes(self, noise, attributes, training):
+        """(soft, hard) attributes [B, A]: what the critics see, what conditions the LSTM."""
+        batch_size = _batch_size(noise["feature"])
+        if attributes is not None:
+            real_soft = real_hard = tf.cast(attributes, tf.float32)
+        elif self.attribute_outputs:
+            hidden = self.attribute_mlp(noise["attribute"], training=training)
+            real_soft = tf.cast(self.attribute_heads(hidden), tf.float32)
+            real_hard = tf.stop_gradient(discretize(real_soft, self.attribute_outputs))
+        else:
+            real_soft = real_hard = tf.zeros([batch_size, 0])
+        if not self.addi_outputs:
+            return real_soft, real_hard
+        hidden = self.addi_mlp(tf.concat([noise["addi_attribute"], real_hard], axis=-1), training=training)
+        addi = tf.cast(self.addi_heads(hidden), tf.float32)
+        return tf.concat([real_soft, addi], axis=-1), tf.concat([real_hard, tf.stop_gradient(addi)], axis=-1)
+
+    def update_batch_norm_statistics(self, noise: dict[str, tf.Tensor]) -> None:
+        """Move the BatchNorm moving statistics as one more training-mode forward pass on ``noise`` would.
+
+        Runs only the attribute and min/max MLPs (the LSTM has no BatchNorm).
+        The trainer reuses one forward pass for several updates in which the
+        generator's weights do not change; calling this once per reuse keeps
+        the moving statistics those updates' own forward passes would give.
+        """
+        self._attributes(noise, None, training=True)
+
     def call(self, noise: dict[str, tf.Tensor], attributes: tf.Tensor | None = None, training: bool = False):
-        """One forward pass.
+        """One forward pass over all T passes.
 
         Args:
             noise: from :meth:`sample_noise`.
@@ -155,45 +266,92 @@ class Generator(keras.Model):
             additional, discrete ones as probabilities: what the critics see),
             ``gen_flags`` float32 [B, L] and ``lengths`` int32 [B].
         """
+        return self._rollout(noise, attributes, training, [self.num_rollouts], early_exit=False)
+
+    def generate(
+        self, noise: dict[str, tf.Tensor], attributes: tf.Tensor | None = None, *, early_exit: bool = True
+    ) -> dict[str, tf.Tensor]:
+        """Inference-mode forward pass (BatchNorm moving statistics) for generation.
+
+        The passes run in about :data:`GENERATION_CHUNKS` chunks; with
+        ``early_exit`` the chunks after every series of the batch has ended
+        are skipped (their output is the zeros they would be masked to).
+
+        Args and returns: as :meth:`call` (with ``training=False``); the
+        output is bitwise the same with and without ``early_exit``.
+        """
+        per_chunk = math.ceil(self.num_rollouts / GENERATION_CHUNKS)
+        chunks = [per_chunk] * (self.num_rollouts // per_chunk)
+        if self.num_rollouts % per_chunk:
+            chunks.append(self.num_rollouts % per_chunk)
+        return self._rollout(noise, attributes, False, chunks, early_exit=early_exit)
+
+    def _rollout(self, noise, attributes, training, chunks: list[int], early_exit: bool):
+        """The forward pass with the T passes run in ``chunks`` (pass counts summing to T)."""
+        # float32 between the layers (Keras casts a mixed-precision call's inputs; the layers cast their own)
+        noise = {name: tf.cast(value, tf.float32) for name, value in noise.items()}
         feature_noise = noise["feature"]
-        batch_size = tf.shape(feature_noise)[0]
-        if attributes is not None:
-            real_soft = real_hard = tf.cast(attributes, tf.float32)
-        elif self.attribute_outputs:
-            hidden = self.attribute_mlp(noise["attribute"], training=training)
-            real_soft = self.attribute_heads(hidden)
-            real_hard = tf.stop_gradient(discretize(real_soft, self.attribute_outputs))
-        else:
-            real_soft = real_hard = tf.zeros([batch_size, 0])
-        if self.addi_outputs:
-            hidden = self.addi_mlp(
-                tf.concat([noise["addi_attribute"], real_hard], axis=-1), training=training
-            )
-            addi = self.addi_heads(hidden)
-            all_soft = tf.concat([real_soft, addi], axis=-1)
-            all_hard = tf.concat([real_hard, tf.stop_gradient(addi)], axis=-1)
-        else:
-            all_soft, all_hard = real_soft, real_hard
-
-        per_pass_attributes = tf.tile(all_hard[:, None, :], [1, self.num_rollouts, 1])
-        hidden = tf.concat([per_pass_attributes, feature_noise], axis=-1)
-        for i, state in enumerate(self._initial_states(noise, batch_size)):
-            hidden = getattr(self, f"lstm_{i}")(hidden, initial_state=state, training=training)
-        records = self.feature_heads(hidden)  # [B, T, S * D]
-        features = tf.reshape(records, [batch_size, self.max_length, self.feature_dim])
-
-        gen_flags = tf.stop_gradient(generation_flags(features[..., -2:]))
-        pass_active = tf.reduce_sum(
-            tf.reshape(gen_flags, [batch_size, self.num_rollouts, self.sample_len]), axis=-1
-        ) > 0.5
-        pass_mask = tf.repeat(tf.cast(pass_active, tf.float32), self.sample_len, axis=1)
-        features = tf.concat(
-            [features[..., :-2] * gen_flags[..., None], features[..., -2:] * pass_mask[..., None]],
+        batch_size = _batch_size(feature_noise)
+        all_soft, all_hard = self._attributes(noise, attributes, training)
+        # time-major LSTM input [T, B, A + noise]: the hard attributes at every pass, then the pass's noise
+        per_pass = tf.concat(
+            [tf.tile(all_hard[None], [self.num_rollouts, 1, 1]),
+             tf.transpose(feature_noise, [1, 0, 2])],
             axis=-1,
         )
+        states = self._initial_states(noise, batch_size)
+        alive = tf.ones([batch_size], tf.bool)  # the series has not ended before the chunk
+        parts = []
+        start = 0
+        for length in chunks:
+            inputs = per_pass[start:start + length]
+            if early_exit and start > 0:
+                empty = (
+                    tf.zeros([batch_size, length * self.sample_len, self.feature_dim]),
+                    tf.zeros([batch_size, length * self.sample_len]),
+                    alive, states,
+                )
+                part = tf.cond(
+                    tf.reduce_any(alive),
+                    lambda inputs=inputs, states=states, alive=alive: self._chunk(inputs, states, alive, training),
+                    lambda empty=empty: empty,
+                )
+            else:
+                part = self._chunk(inputs, states, alive, training)
+            features, flags, alive, states = part
+            parts.append((features, flags))
+            start += length
+        features = tf.concat([p[0] for p in parts], axis=1) if len(parts) > 1 else parts[0][0]
+        gen_flags = tf.concat([p[1] for p in parts], axis=1) if len(parts) > 1 else parts[0][1]
         return {
             "features": features,
             "attributes": all_soft,
             "gen_flags": gen_flags,
             "lengths": tf.cast(tf.reduce_sum(gen_flags, axis=1), tf.int32),
         }
+
+    def _chunk(self, inputs, states, alive, training):
+        """Run P passes from ``states``.
+
+        Args:
+            inputs: float32 [P, B, A + noise] the passes' LSTM inputs.
+            states: per LSTM layer ``[h, c]`` before the chunk.
+            alive: bool [B], the series has not ended before the chunk.
+            training: differentiable masking (a product with the mask) instead
+                of a select.
+
+        Returns:
+            features [B, P*S, D] (masked), gen_flags [B, P*S], alive after the
+            chunk and the LSTM states after it.
+        """
+        hidden = inputs
+        new_states = []
+        for i, state in enumerate(states):
+            hidden, state = getattr(self, f"lstm_{i}")(hidden, initial_state=state)
+            new_states.append(state)
+        records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
+        if not training:
+            features, gen_flags, alive = _masked_steps(records, alive, self.sample_len)
+            return features, gen_flags, alive, new_states
+        mask, gen_flags, alive = _step_mask(tf.stop_gradient(records), alive, self.sample_len)
+        return _steps(records, self.sample_len) * mask, gen_flags, alive, new_states

@@ -6,15 +6,22 @@
   followed by each output's activation (softmax / sigmoid / tanh).
 - :class:`TF1LSTMCell`: the TF1 ``LSTMCell`` the original used (one glorot
   kernel over ``[input, h]``, gate order i, j, f, o, constant +1 forget bias).
+- :class:`TF1LSTM`: that cell run over a whole (time-major) sequence, either as
+  TensorFlow's fused ``BlockLSTM`` kernel (one op forward, one backward: the
+  same gate layout, forget bias and equations) or as a ``tf.while_loop`` over
+  the cell (the path XLA can compile).
 - :class:`MLP`: the MLPs of the critics and attribute generators.
+- :func:`piecewise_linear_relu`: ReLU for the critics, whose gradient graph
+  drops the (zero) second derivative.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from dg_tf.data.specs import Normalization, Output, OutputType
@@ -23,10 +30,12 @@ from dg_tf.seeding import derive_seed
 __all__ = [
     "BlockGlorotUniform",
     "OutputHeads",
+    "TF1LSTM",
     "TF1LSTMCell",
     "apply_activations",
     "discretize",
     "MLP",
+    "piecewise_linear_relu",
 ]
 
 
@@ -63,17 +72,38 @@ def apply_activations(logits: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor
     """Per-output activation over the last axis of ``logits`` [..., sum(dims)].
 
     Discrete -> softmax over its block, ZERO_ONE -> sigmoid, MINUSONE_ONE -> tanh.
+    A 2-way discrete block's softmax is computed as the logistic function of
+    the logit differences, ``softmax(a, b) = (sigmoid(a - b), sigmoid(b - a))``
+    (the same function; TensorFlow's softmax is slow on 2-wide rows), and
+    neighbouring outputs with the same elementwise activation share one op.
     """
-    blocks = tf.split(logits, [o.dim for o in outputs], axis=-1)
-    activated = []
-    for block, output in zip(blocks, outputs):
+    kinds = []
+    for output in outputs:
         if output.type_ == OutputType.DISCRETE:
-            activated.append(tf.nn.softmax(block, axis=-1))
+            kinds.append("sigmoid" if output.dim == 2 else "softmax")
         elif output.normalization == Normalization.ZERO_ONE:
-            activated.append(tf.sigmoid(block))
+            kinds.append("sigmoid")
         else:
-            activated.append(tf.tanh(block))
-    return tf.concat(activated, axis=-1)
+            kinds.append("tanh")
+    width = sum(o.dim for o in outputs)
+    pairs = [sum(o.dim for o in outputs[:i]) for i, o in enumerate(outputs) if o.is_discrete and o.dim == 2]
+    if pairs:  # columns a, b of each 2-way block -> a - b, b - a; every other column unchanged
+        mixing = np.eye(width, dtype=np.float32)
+        for start in pairs:
+            mixing[start:start + 2, start:start + 2] = [[1.0, -1.0], [-1.0, 1.0]]
+        shape = logits.shape if logits.shape.is_fully_defined() else tf.shape(logits)
+        flat = tf.matmul(tf.reshape(logits, [-1, width]), tf.constant(mixing, logits.dtype))
+        logits = tf.reshape(flat, shape)
+    groups: list[tuple[str, int]] = []  # runs of columns with one activation
+    for kind, output in zip(kinds, outputs):
+        if groups and kind != "softmax" and groups[-1][0] == kind:
+            groups[-1] = (kind, groups[-1][1] + output.dim)
+        else:
+            groups.append((kind, output.dim))
+    blocks = tf.split(logits, [w for _, w in groups], axis=-1) if len(groups) > 1 else [logits]
+    functions = {"softmax": lambda b: tf.nn.softmax(b, axis=-1), "sigmoid": tf.sigmoid, "tanh": tf.tanh}
+    activated = [functions[kind](block) for block, (kind, _) in zip(blocks, groups)]
+    return tf.concat(activated, axis=-1) if len(activated) > 1 else activated[0]
 
 
 def discretize(values: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor:
@@ -91,16 +121,26 @@ def discretize(values: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor:
 class OutputHeads(keras.layers.Layer):
     """One Dense head per output (fused), then per-output activations.
 
-    Call: ``x`` float32 [..., in_dim] -> float32 [..., sum(output dims)].
+    Args:
+        outputs: the output specs, in column order.
+        seed: seeds the block-wise glorot-uniform kernel.
+        repeats: the outputs repeat this many times along the last axis (the
+            feature heads: one block of outputs per record of a pass). The
+            kernel is the one of ``outputs * repeats`` separate heads; the
+            activations run once over a ``[..., repeats, width]`` view instead
+            of once per head.
+
+    Call: ``x`` float32 [..., in_dim] -> float32 [..., repeats * sum(output dims)].
     """
 
-    def __init__(self, outputs: Sequence[Output], seed: int, **kwargs):
+    def __init__(self, outputs: Sequence[Output], seed: int, repeats: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.outputs = list(outputs)
         self.seed = seed
+        self.repeats = repeats
 
     def build(self, input_shape):
-        widths = [o.dim for o in self.outputs]
+        widths = [o.dim for o in self.outputs] * self.repeats
         self.kernel = self.add_weight(
             name="kernel",
             shape=(int(input_shape[-1]), sum(widths)),
@@ -110,7 +150,16 @@ class OutputHeads(keras.layers.Layer):
 
     def call(self, x):
         logits = tf.tensordot(x, self.kernel, axes=1) + self.bias
-        return apply_activations(logits, self.outputs)
+        if self.repeats == 1:
+            return apply_activations(logits, self.outputs)
+        width = sum(o.dim for o in self.outputs)
+        if logits.shape.is_fully_defined():  # static shapes: nothing for XLA to evaluate
+            shape = logits.shape
+            blocks = tf.reshape(logits, [*shape[:-1], self.repeats, width])
+        else:
+            shape = tf.shape(logits)
+            blocks = tf.reshape(logits, tf.concat([shape[:-1], [self.repeats, width]], 0))
+        return tf.reshape(apply_activations(blocks, self.outputs), shape)
 
 
 class TF1LSTMCell(keras.layers.Layer):
@@ -145,12 +194,87 @@ class TF1LSTMCell(keras.layers.Layer):
         return new_h, [new_h, new_c]
 
 
+class TF1LSTM(keras.layers.Layer):
+    """A :class:`TF1LSTMCell` run over a time-major sequence.
+
+    The cell is the sublayer ``cell`` (checkpoints name its variables
+    ``<layer>/cell/kernel`` and ``<layer>/cell/bias``, as a
+    ``keras.layers.RNN`` around the cell did).
+
+    Args:
+        units: the cell's width U.
+        seed: seeds the cell's kernel.
+        fused: run TensorFlow's ``BlockLSTM`` kernel (one op for the whole
+            sequence, one for its gradient; float32/float16 only): the TF1
+            ``LSTMBlockCell`` equations with ``forget_bias=1``, no peepholes,
+            no clipping, which are the ``LSTMCell`` ones, with the same
+            ``[input, h]`` kernel and i, j, f, o gate layout. Otherwise a
+            ``tf.while_loop`` over the cell, which XLA compiles (``BlockLSTM``
+            has no XLA kernel). The two agree to float rounding.
+
+    Call: ``inputs`` [T, B, I] and ``initial_state`` ``[h, c]`` (each [B, U]) ->
+    (outputs [T, B, U], final state ``[h, c]``).
+    """
+
+    def __init__(self, units: int, seed: int, fused: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.fused = fused
+        self.cell = TF1LSTMCell(units, seed, dtype=self.dtype_policy)
+
+    def build(self, input_shape):
+        self.cell.build((input_shape[1], input_shape[2]))
+
+    def call(self, inputs, initial_state):
+        h, c = (tf.cast(s, inputs.dtype) for s in initial_state)
+        if self.fused and inputs.dtype in (tf.float32, tf.float16):
+            zeros = tf.zeros([self.units], inputs.dtype)
+            out = tf.raw_ops.BlockLSTM(
+                seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
+                w=tf.cast(self.cell.kernel, inputs.dtype), wci=zeros, wcf=zeros, wco=zeros,
+                b=tf.cast(self.cell.bias, inputs.dtype), forget_bias=1.0, cell_clip=-1.0, use_peephole=False,
+            )
+            cells, outputs = out[1], out[6]
+            return outputs, [outputs[-1], cells[-1]]
+        steps = inputs.shape[0]
+        outputs = tf.TensorArray(inputs.dtype, size=steps, element_shape=h.shape)
+
+        def body(t, h, c, outputs):
+            h, (_, c) = self.cell(inputs[t], [h, c])
+            return t + 1, h, c, outputs.write(t, h)
+
+        _, h, c, outputs = tf.while_loop(
+            lambda t, *_: t < steps, body, (0, h, c, outputs), maximum_iterations=steps
+        )
+        return outputs.stack(), [h, c]
+
+
+@tf.custom_gradient
+def piecewise_linear_relu(x: tf.Tensor):
+    """ReLU whose gradient ``dy * (x > 0)`` treats the on/off pattern as a constant.
+
+    Values and gradients are TensorFlow's ReLU's. The second derivative is
+    zero almost everywhere; TensorFlow's ReLU gradient still propagates those
+    zeros back through the forward pass, which in the gradient penalty's double
+    backward (paper §4.3, WGAN-GP) costs a full backward pass of the critic at
+    the interpolated inputs. Here that path is absent from the graph, so the
+    penalty's weight gradient skips it (about 12% of a critic update).
+    """
+    on = tf.cast(x > 0, x.dtype)
+
+    def gradient(dy):
+        return dy * on
+
+    return tf.nn.relu(x), gradient
+
+
 class MLP(keras.layers.Layer):
     """Hidden layers ``num_layers x (Dense(units) -> ReLU [-> BatchNorm])``.
 
     Sublayers are held as named attributes (``dense_0``, ``batch_norm_0``, ...),
     not in a list: Keras 3 layers in Python lists are invisible to
-    ``tf.train.Checkpoint``, which would silently skip their weights.
+    ``tf.train.Checkpoint``, which would silently skip their weights. They
+    share this layer's dtype policy (mixed precision).
 
     Args:
         num_layers: number of hidden blocks.
@@ -158,6 +282,9 @@ class MLP(keras.layers.Layer):
         seed: seeds the glorot-uniform kernels (biases start at zero).
         batch_norm: ``(momentum, epsilon)`` to append BatchNorm after each ReLU,
             as the original attribute generators do; ``None`` for none.
+        synchronized_batch_norm: BatchNorm statistics over the global batch of
+            all replicas of a ``tf.distribute`` strategy.
+        activation: of the hidden layers (the critics use :func:`piecewise_linear_relu`).
 
     Call: ``x`` float32 [B, in_dim] -> [B, units] (``x`` itself if num_layers is 0).
     """
@@ -168,6 +295,8 @@ class MLP(keras.layers.Layer):
         units: int,
         seed: int,
         batch_norm: tuple[float, float] | None = None,
+        synchronized_batch_norm: bool = False,
+        activation: str | Callable[[tf.Tensor], tf.Tensor] = "relu",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -176,13 +305,15 @@ class MLP(keras.layers.Layer):
         for i in range(num_layers):
             setattr(self, f"dense_{i}", keras.layers.Dense(
                 units,
-                activation="relu",
+                activation=activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=derive_seed(seed, i)),
+                dtype=self.dtype_policy,
             ))
             if batch_norm is not None:
                 momentum, epsilon = batch_norm
                 setattr(self, f"batch_norm_{i}", keras.layers.BatchNormalization(
-                    momentum=momentum, epsilon=epsilon
+                    momentum=momentum, epsilon=epsilon, synchronized=synchronized_batch_norm,
+                    dtype=self.dtype_policy,
                 ))
 
     def call(self, x, training=None):

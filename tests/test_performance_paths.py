@@ -1,0 +1,267 @@
+"""The fast paths give the original's results: one trace per run, the compiled epoch loop,
+the reused generator forward, the fused LSTM, early-exit generation, tf.data input, XLA, mixed precision."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dg_tf import ConfigError, DGConfig, DoppelGANger
+from dg_tf.encoding import Encoding
+from dg_tf.losses import wasserstein_generator_loss
+from dg_tf.models.layers import TF1LSTM
+from dg_tf.training import Progress, Trainer, critic_gradients, pack, uses_xla
+
+from conftest import make_toy_dataset
+
+
+def _trainer(config, dataset, **kwargs):
+    model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
+    encoding = Encoding.for_dataset(dataset, config)
+    model._build(encoding)
+    features, attributes = encoding.encode(dataset)
+    return model, Trainer(config, model.generator, model.critic, model.aux_critic, features, attributes, **kwargs)
+
+
+def _weights(model):
+    return [v.numpy() for net in (model.generator, model.critic, model.aux_critic) for v in net.variables]
+
+
+def _assert_same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert len(wa) == len(wb) > 0
+    for x, y in zip(wa, wb):
+        np.testing.assert_array_equal(x, y)
+
+
+# ------------------------------------------------------------------ the compiled epoch loop
+class _Steps(Progress):
+    def __init__(self):
+        self.steps = []
+
+    def on_step_end(self, epoch, step):
+        self.steps.append((epoch, step))
+
+
+@pytest.mark.parametrize("steps_per_execution", [None, 2])
+def test_several_epochs_are_traced_once_and_report_every_step(tiny_config, steps_per_execution):
+    dataset = make_toy_dataset(n=48)  # 3 steps per epoch: one call, or chunks of 2 + 1
+    model, trainer = _trainer(tiny_config.replace(steps_per_execution=steps_per_execution), dataset)
+    progress = _Steps()
+    metrics = trainer.train(3, progress)
+    assert trainer.traces == 1
+    assert trainer._step.experimental_get_tracing_count() == 1
+    assert progress.steps == [(e, s) for e in (1, 2, 3) for s in (1, 2, 3)]
+    assert int(trainer.generator_optimizer.iterations.numpy()) == 9
+    assert np.isfinite(metrics["loss/d"]) and np.isfinite(metrics["loss/g"])
+
+
+def test_compiled_loop_equals_one_call_per_step(tiny_config):
+    dataset = make_toy_dataset(n=48)
+    looped, trainer = _trainer(tiny_config, dataset)
+    trainer.train(2)
+    stepped, reference = _trainer(tiny_config, dataset)
+    for _ in range(2 * reference.steps_per_epoch):
+        reference._step()
+    _assert_same_weights(looped, stepped)
+
+
+def _original_step(trainer):
+    """The step as the original runs it: a fresh generator forward for each critic and generator round."""
+    c = trainer.config
+    k = c.num_packing
+    batch = c.batch_size * k
+    index = trainer.rng.uniform([batch], 0, trainer.num_samples, dtype=tf.int64)
+    real = (pack(tf.gather(trainer.real_features, index), k), pack(tf.gather(trainer.real_attributes, index), k))
+    noise = trainer.generator.sample_noise(trainer.rng, batch)
+    for _ in range(c.critic_rounds):
+        fake = trainer.generator(noise, training=True)
+        fake = (pack(fake["features"], k), pack(fake["attributes"], k))
+        for critic, optimizer, weight, sees_features in (
+            (trainer.critic, trainer.critic_optimizer, c.gradient_penalty_weight, True),
+            (trainer.aux_critic, trainer.aux_critic_optimizer, c.aux_gradient_penalty_weight, False),
+        ):
+            alpha = trainer.rng.uniform([c.batch_size])
+            grads, _ = critic_gradients(critic, real if sees_features else real[1:],
+                                        fake if sees_features else fake[1:], alpha, weight)
+            optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+    variables = trainer.generator.trainable_variables
+    for _ in range(c.generator_rounds):
+        with tf.GradientTape() as tape:
+            fake = trainer.generator(noise, training=True)
+            attributes = pack(fake["attributes"], k)
+            loss = (wasserstein_generator_loss(trainer.critic(pack(fake["features"], k), attributes))
+                    + c.aux_critic_weight * wasserstein_generator_loss(trainer.aux_critic(attributes)))
+        grads = tape.gradient(loss, variables)
+        trainer.generator_optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+
+
+@pytest.mark.parametrize("rounds", [{}, {"critic_rounds": 2, "generator_rounds": 2, "num_packing": 2}])
+def test_reused_generator_forward_gives_the_original_step(tiny_config, rounds):
+    """One forward for the critic rounds and the first generator round, BatchNorm updates replayed:
+    weights and BatchNorm moving statistics are bitwise those of the original's separate forward passes."""
+    config = tiny_config.replace(**rounds)
+    dataset = make_toy_dataset(n=48)
+    fast, trainer = _trainer(config, dataset)
+    original, reference = _trainer(config, dataset)
+    original_step = tf.function(_original_step)
+    for _ in range(2):
+        trainer._step()
+        original_step(reference)
+    moving = [v for v in fast.generator.non_trainable_variables if "moving" in v.path]
+    assert len(moving) == 8  # 2 MLPs x 2 BatchNorm layers x (mean, variance)
+    for a, b in zip(_weights(fast), _weights(original)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batch_norm_replay_equals_another_training_forward(tiny_config, toy_dataset):
+    (a, _), (b, _) = _trainer(tiny_config, toy_dataset), _trainer(tiny_config, toy_dataset)
+    noise = a.generator.sample_noise(tf.random.Generator.from_seed(3), 16)
+    a.generator(noise, training=True)
+    a.generator(noise, training=True)
+    b.generator(noise, training=True)
+    b.generator.update_batch_norm_statistics(noise)
+    for x, y in zip(a.generator.non_trainable_variables, b.generator.non_trainable_variables):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+
+
+# ------------------------------------------------------------------ LSTM and generation
+def test_fused_lstm_equals_the_cell_loop():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(6, 4, 3)).astype(np.float32))  # [T, B, I]
+    state = [tf.constant(rng.normal(size=(4, 5)).astype(np.float32)) for _ in range(2)]
+    fused, looped = TF1LSTM(5, seed=1, fused=True), TF1LSTM(5, seed=1, fused=False)
+    results = []
+    for layer in (fused, looped):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out, (h, c) = layer(x, initial_state=state)
+            loss = tf.reduce_sum(out * tf.range(5, dtype=tf.float32)) + tf.reduce_sum(c)
+        results.append([out, h, c, *tape.gradient(loss, [x, *layer.trainable_variables])])
+    np.testing.assert_array_equal(fused.cell.kernel.numpy(), looped.cell.kernel.numpy())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(results[0][1].numpy(), results[0][0].numpy()[-1])
+
+
+@pytest.mark.parametrize("stop_bias", [5.0, 0.0, -5.0])
+def test_early_exit_generation_is_bitwise_the_full_rollout(tiny_config, stop_bias):
+    """Series that all stop at once (bias towards "stop"), a mix, or none stopping early."""
+    dataset = make_toy_dataset(n=32, length=16)
+    model, _ = _trainer(tiny_config.replace(sample_len=1), dataset)  # 16 passes: 8 chunks of 2
+    heads = model.generator.feature_heads
+    bias = heads.bias.numpy()
+    bias[5::6] += stop_bias  # the "stop" logit of every record (D = 6: 4 feature + 2 flag channels)
+    heads.bias.assign(bias)
+    noise = model.generator.sample_noise(tf.random.Generator.from_seed(1), 64)
+    fast = model.generator.generate(noise, early_exit=True)
+    full = model.generator.generate(noise, early_exit=False)
+    for name in ("features", "attributes", "gen_flags", "lengths"):
+        assert fast[name].numpy().tobytes() == full[name].numpy().tobytes(), name
+    lengths = full["lengths"].numpy()
+    if stop_bias > 0:
+        assert lengths.max() <= 2  # everything ended in the first chunk: the other 7 were skipped
+    np.testing.assert_array_equal(full["features"].numpy()[full["gen_flags"].numpy() == 0][..., :-2], 0)
+
+
+def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_dataset):
+    model, _ = _trainer(tiny_config, toy_dataset)
+    noise = model.generator.sample_noise(tf.random.Generator.from_seed(2), 20)
+    a = model.generator(noise, training=False)
+    b = model.generator.generate(noise, early_exit=False)
+    for name in ("features", "attributes", "gen_flags"):
+        np.testing.assert_allclose(a[name].numpy(), b[name].numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ tf.data input
+def test_tf_data_batches_are_a_function_of_the_step(tiny_config, toy_dataset):
+    _, trainer = _trainer(tiny_config.replace(input_pipeline="tf_data"), toy_dataset)
+    from_4 = [tuple(x.numpy() for x in batch) for batch in trainer._pipeline(4).take(2)]
+    from_5 = [tuple(x.numpy() for x in batch) for batch in trainer._pipeline(5).take(1)]
+    np.testing.assert_array_equal(from_4[1][0], from_5[0][0])
+    assert not np.array_equal(from_4[0][0], from_4[1][0])
+    assert from_4[0][0].shape == (16, 8, 6) and from_4[0][1].shape == (16, 8)
+
+
+@pytest.mark.slow
+def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(input_pipeline="tf_data", epochs=3, checkpoint_every=1)
+    straight = DoppelGANger(config, toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
+    straight.fit(toy_dataset, run_dir=tmp_path / "straight")
+    first = DoppelGANger(config.replace(epochs=2), toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
+    first.fit(toy_dataset, run_dir=tmp_path / "split")
+    resumed = DoppelGANger(config, toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
+    resumed.fit(toy_dataset, run_dir=tmp_path / "split", resume=True)
+    _assert_same_weights(straight, resumed)
+    in_graph = DoppelGANger(config.replace(input_pipeline="in_graph"), toy_dataset.feature_outputs,
+                            toy_dataset.attribute_outputs).fit(toy_dataset)
+    assert not np.array_equal(_weights(in_graph)[0], _weights(straight)[0])  # other batches
+
+
+# ------------------------------------------------------------------ XLA, precision, config
+def test_xla_choice():
+    assert uses_xla(DGConfig()) == bool(tf.config.list_physical_devices("GPU"))
+    assert uses_xla(DGConfig(jit_compile="on")) and not uses_xla(DGConfig(jit_compile="off"))
+    assert not uses_xla(DGConfig(dp_noise_multiplier=1.0))
+    with pytest.raises(ConfigError, match="jit_compile='on'"):
+        DGConfig(dp_noise_multiplier=1.0, jit_compile="on")
+    with pytest.raises(ConfigError, match="steps_per_execution=0"):
+        DGConfig(steps_per_execution=0)
+
+
+@pytest.mark.slow
+def test_xla_update_computes_what_the_fused_one_does(tiny_config):
+    """The XLA-compiled update (LSTM as a while loop) on the same batch, noise and penalty mixing:
+    same losses and the same weight updates. Adam's epsilon is 1 here, so that an update is
+    proportional to its gradient (with TF1's 1e-8 Adam's first step moves every weight by about
+    the learning rate whatever its gradient, and would hide any difference). (XLA's random ops
+    draw other numbers than TensorFlow's kernels, so whole steps are compared by their traces.)"""
+    dataset = make_toy_dataset(n=32)
+    config = tiny_config.replace(adam_epsilon=1.0)
+    fused, a = _trainer(config.replace(jit_compile="off"), dataset)
+    xla, b = _trainer(config.replace(jit_compile="on"), dataset)
+    assert b.xla and not a.xla and a.generator.lstm_0.fused and not b.generator.lstm_0.fused
+    before = _weights(fused)
+    for x, y in zip(before, _weights(xla)):
+        np.testing.assert_array_equal(x, y)
+    rng = tf.random.Generator.from_seed(0)
+    index = rng.uniform([16], 0, 32, dtype=tf.int64)
+    real = (tf.gather(a.real_features, index), tf.gather(a.real_attributes, index))
+    noise = a.generator.sample_noise(rng, 16)
+    alphas = [[rng.uniform([16]), rng.uniform([16])]]
+    expected = tf.function(a._update)(real, noise, alphas)
+    got = tf.function(b._update, jit_compile=True)(real, noise, alphas)
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    moved = 0
+    for start, x, y in zip(before, _weights(fused), _weights(xla)):
+        update_fused, update_xla = x - start, y - start
+        scale = np.abs(update_fused).max()
+        if scale == 0:  # e.g. BatchNorm statistics of an MLP this update leaves alone
+            np.testing.assert_array_equal(update_xla, 0)
+            continue
+        moved += 1
+        np.testing.assert_allclose(update_xla, update_fused, atol=1e-3 * scale)
+    assert moved >= 20
+    metrics = b.train(1)
+    assert b.traces == 1 and b._step.experimental_get_tracing_count() == 1
+    assert np.isfinite(metrics["loss/d"])
+
+
+def test_mixed_bfloat16_trains_with_float32_variables(tiny_config, toy_dataset):
+    model, trainer = _trainer(tiny_config.replace(precision="mixed_bfloat16"), toy_dataset)
+    assert model.generator.lstm_0.cell.compute_dtype == "bfloat16"
+    metrics = trainer.train(2)
+    assert all(np.isfinite(v) for v in metrics.values()), metrics
+    for net in (model.generator, model.critic, model.aux_critic):
+        assert {v.dtype for v in net.variables} == {"float32"}
+    sample = model.generate(10, seed=0)
+    assert sample.features.dtype == np.float32 and np.isfinite(sample.features).all()
+
+
+@pytest.mark.slow
+def test_mixed_float16_scales_the_loss(tiny_config, toy_dataset):
+    import keras
+    model, trainer = _trainer(tiny_config.replace(precision="mixed_float16"), toy_dataset)
+    assert isinstance(trainer.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+    metrics = trainer.train(1)
+    assert np.isfinite(metrics["loss/g"])
