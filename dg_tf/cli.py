@@ -20,6 +20,7 @@ from typing import Any, Callable, Literal, Sequence
 
 from dg_tf.config import DGConfig
 from dg_tf.errors import ConfigError, DGError
+from dg_tf.runtime import configure_cpu_threads
 from dg_tf.training import Progress
 
 __all__ = [
@@ -97,10 +98,11 @@ def config_from_args(args: argparse.Namespace, base: DGConfig | None = None) -> 
 
 
 def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> int:
-    """Run a command's ``main`` with logging set up; errors become one line and exit 2."""
+    """Run a command's ``main`` with logging and CPU threads set up; errors become one line and exit 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-sharding chatter
+    configure_cpu_threads()
     try:
         main(argv)
     except (DGError, OSError) as err:

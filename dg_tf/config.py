@@ -95,6 +95,11 @@ class DGConfig:
             TensorFlow's own kernels and the step is slower (measured);
             without XLA the LSTM runs as TensorFlow's fused ``BlockLSTM``.
             Not with DP (its Poisson batches have data-dependent shapes).
+        lstm_batch_splits: the (non-XLA) LSTM runs as this many independent
+            kernels over parts of the batch, which TensorFlow runs
+            concurrently (same result up to float rounding; with
+            :func:`dg_tf.runtime.configure_cpu_threads` the fastest on CPUs,
+            measured in ``benchmarks/``); 1 = one kernel.
         steps_per_execution: training steps run by one compiled call (a
             ``tf.while_loop``, metrics summed on the device); ``None`` = a whole
             epoch per call. Progress callbacks fire after each call.
@@ -161,6 +166,7 @@ class DGConfig:
     dp_delta: float = 1e-5
     # performance and scale
     jit_compile: JitCompile = "auto"
+    lstm_batch_splits: int = 4
     steps_per_execution: int | None = None
     input_pipeline: InputPipeline = "in_graph"
     strategy: Strategy = "default"
@@ -200,6 +206,8 @@ class DGConfig:
         for name in ("adam_beta1", "adam_beta2", "batch_norm_momentum"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
+        if self.lstm_batch_splits < 1:
+            raise ConfigError(f"lstm_batch_splits={self.lstm_batch_splits!r} must be >= 1")
         if self.steps_per_execution is not None and self.steps_per_execution < 1:
             raise ConfigError(f"steps_per_execution={self.steps_per_execution!r} must be >= 1 or None (an epoch)")
         if self.dp_noise_multiplier is not None:

@@ -1,6 +1,10 @@
 """The fast paths give the original's results: one trace per run, the compiled epoch loop,
 the reused generator forward, the fused LSTM, early-exit generation, tf.data input, XLA, mixed precision."""
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,7 +15,7 @@ from dg_tf.losses import wasserstein_generator_loss
 from dg_tf.models.layers import TF1LSTM
 from dg_tf.training import Progress, Trainer, critic_gradients, pack, uses_xla
 
-from conftest import make_toy_dataset
+from conftest import REPO, make_toy_dataset
 
 
 def _trainer(config, dataset, **kwargs):
@@ -143,6 +147,44 @@ def test_fused_lstm_equals_the_cell_loop():
     np.testing.assert_array_equal(results[0][1].numpy(), results[0][0].numpy()[-1])
 
 
+@pytest.mark.parametrize("batch, splits, sizes", [(7, 4, [2, 2, 2, 1]), (8, 2, [4, 4]), (3, 4, [1, 1, 1]), (5, 1, None)])
+def test_batch_split_lstm_equals_one_kernel(batch, splits, sizes):
+    """The LSTM run as independent kernels over parts of the batch: the same outputs, final state and
+    gradients as one kernel (rows never interact; only the weight gradient's summation order differs)."""
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=(6, batch, 3)).astype(np.float32))
+    state = [tf.constant(rng.normal(size=(batch, 5)).astype(np.float32)) for _ in range(2)]
+    whole, split = TF1LSTM(5, seed=2), TF1LSTM(5, seed=2, batch_splits=splits)
+    assert split._split_sizes(batch) == sizes and whole._split_sizes(batch) is None
+    results = []
+    for layer in (whole, split):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out, (h, c) = layer(x, initial_state=state)
+            loss = tf.reduce_sum(out * tf.range(5, dtype=tf.float32)) + tf.reduce_sum(c * c)
+        results.append([out, h, c, *tape.gradient(loss, [x, *layer.trainable_variables])])
+    assert results[1][0].shape == (6, batch, 5)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cpu_threads_are_one_per_op_and_fixed_once_the_runtime_runs():
+    script = textwrap.dedent("""
+        import logging, tensorflow as tf
+        from dg_tf.runtime import configure_cpu_threads
+        logging.basicConfig(level=logging.WARNING)
+        first = configure_cpu_threads(3)
+        print(first, tf.config.threading.get_intra_op_parallelism_threads(),
+              tf.config.threading.get_inter_op_parallelism_threads())
+        tf.constant(1.0) + 1.0  # starts the runtime
+        print(configure_cpu_threads(5), tf.config.threading.get_inter_op_parallelism_threads())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "1", "3", "False", "3"]
+    assert "CPU threads left as they are" in done.stderr
+
+
 @pytest.mark.parametrize("stop_bias", [5.0, 0.0, -5.0])
 def test_early_exit_generation_is_bitwise_the_full_rollout(tiny_config, stop_bias):
     """Series that all stop at once (bias towards "stop"), a mix, or none stopping early."""
@@ -206,6 +248,8 @@ def test_xla_choice():
         DGConfig(dp_noise_multiplier=1.0, jit_compile="on")
     with pytest.raises(ConfigError, match="steps_per_execution=0"):
         DGConfig(steps_per_execution=0)
+    with pytest.raises(ConfigError, match="lstm_batch_splits=0"):
+        DGConfig(lstm_batch_splits=0)
 
 
 @pytest.mark.slow

@@ -179,6 +179,7 @@ class Generator(keras.Model):
         for i in range(config.feature_lstm_layers):  # named, not a list: see MLP
             setattr(self, f"lstm_{i}", TF1LSTM(
                 config.feature_lstm_units, derive_seed(seed, "lstm", i), fused=fused_lstm,
+                batch_splits=config.lstm_batch_splits,
                 dtype=self.dtype_policy,
             ))
         self.feature_heads = OutputHeads(

@@ -211,16 +211,42 @@ class TF1LSTM(keras.layers.Layer):
             ``[input, h]`` kernel and i, j, f, o gate layout. Otherwise a
             ``tf.while_loop`` over the cell, which XLA compiles (``BlockLSTM``
             has no XLA kernel). The two agree to float rounding.
+        batch_splits: the fused kernel runs as this many independent
+            ``BlockLSTM`` ops, each over a contiguous part of the batch (the
+            parts' sizes differ by at most one row). Rows never interact, so
+            the outputs are the same up to float rounding; TensorFlow's
+            inter-op thread pool runs the parts concurrently, each a
+            single-threaded chain of small matmuls, which on CPUs is faster
+            than one chain split across threads op by op (measured in
+            ``benchmarks/``). A batch of unknown size is not split.
 
     Call: ``inputs`` [T, B, I] and ``initial_state`` ``[h, c]`` (each [B, U]) ->
     (outputs [T, B, U], final state ``[h, c]``).
     """
 
-    def __init__(self, units: int, seed: int, fused: bool = True, **kwargs):
+    def __init__(self, units: int, seed: int, fused: bool = True, batch_splits: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.fused = fused
+        self.batch_splits = batch_splits
         self.cell = TF1LSTMCell(units, seed, dtype=self.dtype_policy)
+
+    def _split_sizes(self, batch_size: int | None) -> list[int] | None:
+        """Row counts of the batch's parts (:attr:`batch_splits` near-equal ones); ``None``: no split."""
+        parts = min(self.batch_splits, batch_size or 1)
+        if batch_size is None or parts < 2:
+            return None
+        return [batch_size // parts + (i < batch_size % parts) for i in range(parts)]
+
+    def _block_lstm(self, inputs, h, c):
+        """``BlockLSTM`` over [T, b, I] from state (h, c) [b, U]: (cell states, outputs), each [T, b, U]."""
+        zeros = tf.zeros([self.units], inputs.dtype)
+        out = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
+            w=tf.cast(self.cell.kernel, inputs.dtype), wci=zeros, wcf=zeros, wco=zeros,
+            b=tf.cast(self.cell.bias, inputs.dtype), forget_bias=1.0, cell_clip=-1.0, use_peephole=False,
+        )
+        return out[1], out[6]
 
     def build(self, input_shape):
         self.cell.build((input_shape[1], input_shape[2]))
@@ -228,13 +254,12 @@ class TF1LSTM(keras.layers.Layer):
     def call(self, inputs, initial_state):
         h, c = (tf.cast(s, inputs.dtype) for s in initial_state)
         if self.fused and inputs.dtype in (tf.float32, tf.float16):
-            zeros = tf.zeros([self.units], inputs.dtype)
-            out = tf.raw_ops.BlockLSTM(
-                seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
-                w=tf.cast(self.cell.kernel, inputs.dtype), wci=zeros, wcf=zeros, wco=zeros,
-                b=tf.cast(self.cell.bias, inputs.dtype), forget_bias=1.0, cell_clip=-1.0, use_peephole=False,
-            )
-            cells, outputs = out[1], out[6]
+            sizes = self._split_sizes(inputs.shape[1])
+            if sizes is None:
+                cells, outputs = self._block_lstm(inputs, h, c)
+            else:
+                parts = zip(tf.split(inputs, sizes, axis=1), tf.split(h, sizes), tf.split(c, sizes))
+                cells, outputs = (tf.concat(p, axis=1) for p in zip(*(self._block_lstm(*p) for p in parts)))
             return outputs, [outputs[-1], cells[-1]]
         steps = inputs.shape[0]
         outputs = tf.TensorArray(inputs.dtype, size=steps, element_shape=h.shape)
