@@ -25,6 +25,7 @@ smallest one on ties).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Hashable
 from typing import Any
@@ -212,10 +213,24 @@ def _calendar_freq(times: pd.Series, lengths: np.ndarray) -> str | None:
     if lengths[longest] < 3:
         return None
     first = int(np.sum(lengths[:longest]))
-    try:
-        return pd.infer_freq(pd.DatetimeIndex(times.iloc[first : first + lengths[longest]]))
-    except (TypeError, ValueError):
-        return None
+    index = pd.DatetimeIndex(times.iloc[first : first + lengths[longest]])
+    with contextlib.ExitStack() as options:
+        if _OFFSET_OPTION in _option_names():  # pandas >= 3.1: ask for the offset, not the deprecated string
+            options.enter_context(pd.option_context(_OFFSET_OPTION, True))
+        try:
+            freq = pd.infer_freq(index)
+        except (TypeError, ValueError):
+            return None
+    return freq if freq is None or isinstance(freq, str) else freq.freqstr
+
+
+#: pandas 3.1's switch making ``infer_freq`` return an offset (a string before, with a warning).
+_OFFSET_OPTION = "future.infer_freq_returns_offset"
+
+
+def _option_names() -> set[str]:
+    """The names of pandas' ``future.*`` options in this pandas version."""
+    return {f"future.{name}" for name in dir(pd.options.future)}
 
 
 def _show_step(step: int | float, dtype: Any) -> str:
