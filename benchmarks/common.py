@@ -36,6 +36,7 @@ __all__ = [
     "read_case",
     "rss_mib",
     "thread_environment",
+    "run_measurements",
     "to_codes",
     "write_case",
     "write_json",
@@ -229,6 +230,27 @@ def peak_rss_mib() -> float:
 def rss_mib() -> float | None:
     """Resident memory of this process now, MiB (``VmRSS``; ``None`` where /proc is missing)."""
     return _proc_status_mib("VmRSS")
+
+
+def run_measurements(
+    implementation: str,
+    train_samples_per_s: float,
+    timed_train_steps: int,
+    generated: int,
+    generate_seconds: float,
+    baseline_rss_mib: float | None,
+    train_peak_rss_mib: float,
+) -> dict[str, Any]:
+    """The fields every runner reports (the driver reads these from both sides); peak memory is taken now."""
+    return {
+        "implementation": implementation,
+        "train_samples_per_s": train_samples_per_s,
+        "timed_train_steps": timed_train_steps,
+        "generate_samples_per_s": generated / generate_seconds,
+        "baseline_rss_mib": baseline_rss_mib,
+        "train_peak_rss_mib": train_peak_rss_mib,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 class StepClock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks.common import Job, StepClock, peak_rss_mib, read_case, rss_mib, write_json
+from benchmarks.common import Job, StepClock, peak_rss_mib, read_case, rss_mib, run_measurements, write_json
 
 
 def matmul_flops(tf, size: int, threads: int, repeats: int = 5) -> float:
@@ -89,13 +89,7 @@ def run(job: Job) -> dict:
     gen_seconds = time.perf_counter() - began
     assert sample.num_samples == job.gen_n
     return {
-        "implementation": "dg_tf",
-        "train_samples_per_s": train_sps,
-        "timed_train_steps": timed_steps,
-        "generate_samples_per_s": job.gen_n / gen_seconds,
-        "baseline_rss_mib": baseline,
-        "train_peak_rss_mib": train_peak,
-        "peak_rss_mib": peak_rss_mib(),
+        **run_measurements("dg_tf", train_sps, timed_steps, job.gen_n, gen_seconds, baseline, train_peak),
         "matmul_flops_per_s": peak_flops,
         "versions": {"tensorflow": tf.__version__},
     }

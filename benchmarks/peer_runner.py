@@ -27,7 +27,16 @@ import warnings
 
 import numpy as np
 
-from benchmarks.common import Job, StepClock, peak_rss_mib, read_case, rss_mib, to_codes, write_json
+from benchmarks.common import (
+    Job,
+    StepClock,
+    peak_rss_mib,
+    read_case,
+    rss_mib,
+    run_measurements,
+    to_codes,
+    write_json,
+)
 
 #: Reported with every result.
 PACKAGES = ("torch", "gretel-synthetics", "numpy", "pandas", "category-encoders")
@@ -100,13 +109,7 @@ def run(job: Job) -> dict:
     gen_seconds = time.perf_counter() - began
     assert len(gen_features) == job.gen_n and np.asarray(gen_attributes).shape[0] == job.gen_n
     return {
-        "implementation": "gretel",
-        "train_samples_per_s": train_sps,
-        "timed_train_steps": timed_steps,
-        "generate_samples_per_s": job.gen_n / gen_seconds,
-        "baseline_rss_mib": baseline,
-        "train_peak_rss_mib": train_peak,
-        "peak_rss_mib": peak_rss_mib(),
+        **run_measurements("gretel", train_sps, timed_steps, job.gen_n, gen_seconds, baseline, train_peak),
         "critic_hidden_layers": 5 if job.peer_stock_critic else arch.critic_layers,
         "versions": {name: metadata.version(name) for name in PACKAGES},
     }

@@ -299,11 +299,18 @@ def truncate(dataset: Dataset, max_length: int) -> Dataset:
                                gen_flags=dataset.gen_flags[:, :max_length], extras={})
 
 
+def experiment_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The parser of ``python -m prog`` (described by the first line of ``doc``) with its ``--out`` folder."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    return parser
+
+
 def add_dataset_arguments(parser: argparse.ArgumentParser, epochs: int, sample_len: int) -> None:
-    """Flags of a paper-dataset experiment: data, output, budget, model overrides, evaluation switches."""
+    """Flags of a paper-dataset experiment: data, budget, model overrides, evaluation switches."""
     parser.add_argument("--data", type=Path, required=True,
                         help="dataset folder written by the converter (data_train.npz, optional data_test.npz)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--epochs", type=int, default=epochs, help="training epochs (the paper's)")
     parser.add_argument("--sample-len", type=int, default=sample_len, help="sample_len S (the paper's)")
     parser.add_argument("--num-generate", type=int, default=None, help="series to generate [training size]")

@@ -19,6 +19,7 @@ import pytest
 from dg_tf import ConfigError, DataFormatError, TableSchema, from_dataframe, load_dataset, read_table, to_dataframe
 from dg_tf.cli import run_main
 from dg_tf.prepare import main as prepare_main
+from test_tabular_errors import small_table as two_series_table
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -289,14 +290,8 @@ def test_generated_ids_never_wrap_around_a_small_id_dtype():
 
 
 def small_table() -> pd.DataFrame:
-    """Series "007" (3 steps, rows 0-2) and "7" (2 steps, rows 3-4)."""
-    return pd.DataFrame({
-        "id": ["007", "007", "007", "7", "7"],
-        "t": [0, 1, 2, 0, 1],
-        "group": ["x", "x", "x", "y", "y"],
-        "value": [1.0, 2.0, 3.0, 4.0, 5.0],
-        "label": ["p", "q", "p", "q", "q"],
-    })
+    """Series "007" (3 steps, rows 0-2) and "7" (2 steps, rows 3-4): ids that are equal as numbers."""
+    return two_series_table(ids=("007", "7"))
 
 
 KWARGS = dict(id_column="id", time_column="t", attribute_columns=["group"], feature_columns=["value", "label"])

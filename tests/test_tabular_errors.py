@@ -10,10 +10,11 @@ from dg_tf import ConfigError, DataFormatError, from_dataframe
 from test_tabular_frames import long_kwargs, make_long_table, make_wide_table, wide_kwargs
 
 
-def small_table() -> pd.DataFrame:
-    """Two integer-stepped series a (3 steps) and b (2 steps), rows 0..4 in order."""
+def small_table(ids: tuple[str, str] = ("a", "b")) -> pd.DataFrame:
+    """Two integer-stepped series ``ids[0]`` (3 steps, rows 0-2) and ``ids[1]`` (2 steps, rows 3-4)."""
+    first, second = ids
     return pd.DataFrame({
-        "id": ["a", "a", "a", "b", "b"],
+        "id": [first, first, first, second, second],
         "t": [0, 1, 2, 0, 1],
         "group": ["x", "x", "x", "y", "y"],
         "value": [1.0, 2.0, 3.0, 4.0, 5.0],

@@ -47,7 +47,14 @@ from dg_tf.evaluation import ColumnNames, autocorrelation_per_feature, dataset_n
 from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
 from evaluation.common import markdown_table, save_figure, save_table
-from experiments.common import dg_overrides, json_object, start_experiment, train_dg, write_results
+from experiments.common import (
+    dg_overrides,
+    experiment_parser,
+    json_object,
+    start_experiment,
+    train_dg,
+    write_results,
+)
 from experiments.fcc_mba import metrics
 from experiments.fcc_mba.configs import MAIN_SAMPLE_LEN, MBA_DATA, paper_config
 from experiments.fcc_mba.figures import plot_autocorrelations, plot_curve
@@ -77,9 +84,7 @@ def noise_list(text: str) -> list[float | None]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser = experiment_parser(PROG, __doc__)
     parser.add_argument("--data", type=Path, default=MBA_DATA, help="FCC MBA dataset folder")
     parser.add_argument("--noise", type=noise_list, default=list(DEFAULT_NOISE),
                         help="noise multipliers sigma of DP-SGD (none: no DP)")

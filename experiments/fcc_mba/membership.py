@@ -54,6 +54,7 @@ from evaluation.common import markdown_table, save_figure, save_table
 from evaluation.fig15_membership_inference import CHANCE, SIZE, SUCCESS, plot_success_vs_size
 from experiments.common import (
     dg_overrides,
+    experiment_parser,
     int_list,
     json_object,
     start_experiment,
@@ -75,9 +76,7 @@ PAPER_POINTS = {200: 99.5, 50000: 51.0}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser = experiment_parser(PROG, __doc__)
     parser.add_argument("--data", type=Path, default=MBA_DATA, help="dataset folder (its train split is used)")
     parser.add_argument("--sizes", type=int_list, default=list(DEFAULT_SIZES), help="training-set sizes")
     parser.add_argument("--holdout", type=int, default=DEFAULT_HOLDOUT, help="series in the non-member pool")

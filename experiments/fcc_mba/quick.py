@@ -18,7 +18,6 @@ the model to ``--out/run``.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
@@ -31,7 +30,14 @@ from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import load_dataset
 from dg_tf.evaluation import dataset_names, wasserstein1
 from evaluation.common import markdown_table
-from experiments.common import dg_overrides, json_object, start_experiment, train_dg, write_results
+from experiments.common import (
+    dg_overrides,
+    experiment_parser,
+    json_object,
+    start_experiment,
+    train_dg,
+    write_results,
+)
 from experiments.fcc_mba import metrics
 from experiments.fcc_mba.configs import MAIN_SAMPLE_LEN, MBA_DATA, default_config
 
@@ -42,9 +48,7 @@ EPOCHS = 400
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser = experiment_parser(PROG, __doc__)
     parser.add_argument("--data", type=Path, default=MBA_DATA, help="FCC MBA dataset folder")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="training epochs")
     parser.add_argument("--sample-len", type=int, default=MAIN_SAMPLE_LEN, help="sample_len S")

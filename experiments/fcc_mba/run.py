@@ -62,6 +62,7 @@ from evaluation.common import file_stem, markdown_table, save_figure, save_table
 from experiments.baselines import BASELINES
 from experiments.common import (
     dg_overrides,
+    experiment_parser,
     int_list,
     json_object,
     start_experiment,
@@ -104,9 +105,7 @@ def _baseline_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser = experiment_parser(PROG, __doc__)
     parser.add_argument("--data", type=Path, default=MBA_DATA, help="FCC MBA dataset folder")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"DG epochs [{DEFAULT_EPOCHS}; 1 with --quick; the paper: {PAPER_EPOCHS}]")

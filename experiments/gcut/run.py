@@ -29,7 +29,6 @@ the GCUT claims:
 
 from __future__ import annotations
 
-import argparse
 import logging
 from typing import Sequence
 
@@ -37,7 +36,7 @@ from dg_tf.cli import run_main
 from dg_tf.config import DGConfig
 from dg_tf.evaluation import ColumnNames
 from dg_tf.evaluation.utility import CLASSIFIERS
-from experiments.common import Claim, add_dataset_arguments, dataset_experiment
+from experiments.common import Claim, add_dataset_arguments, dataset_experiment, experiment_parser
 
 logger = logging.getLogger("experiments.gcut.run")
 
@@ -88,8 +87,7 @@ def claims(names: ColumnNames) -> list[Claim]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = experiment_parser(PROG, __doc__)
     add_dataset_arguments(parser, PAPER_EPOCHS, PAPER_SAMPLE_LEN)
     args = parser.parse_args(argv)
     dataset_experiment(PROG, "Google Cluster Usage Traces (GCUT)", args, paper_config(), claims)

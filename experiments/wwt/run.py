@@ -28,7 +28,6 @@ and the WWT claims:
 
 from __future__ import annotations
 
-import argparse
 import logging
 from typing import Any, Sequence
 
@@ -42,7 +41,7 @@ from dg_tf.evaluation.report import split_in_two
 from dg_tf.evaluation.utility import REGRESSORS
 from dg_tf.seeding import derive_seed
 from evaluation.common import real_train_test
-from experiments.common import Claim, add_dataset_arguments, dataset_experiment
+from experiments.common import Claim, add_dataset_arguments, dataset_experiment, experiment_parser
 
 logger = logging.getLogger("experiments.wwt.run")
 
@@ -114,8 +113,7 @@ def claims(names: ColumnNames) -> list[Claim]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = experiment_parser(PROG, __doc__)
     add_dataset_arguments(parser, PAPER_EPOCHS, PAPER_SAMPLE_LEN)
     parser.add_argument("--horizon", type=int, default=PAPER_HORIZON, help="days to forecast (Appendix D)")
     parser.add_argument("--utility-series", type=int, default=10000,
