@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from dg_tf.cli import ProgressBar
+from dg_tf.cli import ProgressBar, fail
 from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import load_dataset, save_npz
@@ -305,6 +305,14 @@ def experiment_parser(prog: str, doc: str) -> argparse.ArgumentParser:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     return parser
+
+
+def resolve_epochs(args: argparse.Namespace, default: int) -> int:
+    """``--epochs``, else 1 with ``--quick``, else ``default``; exits with a one-line error below 1."""
+    epochs = args.epochs if args.epochs is not None else (1 if args.quick else default)
+    if epochs < 1:
+        fail(f"--epochs {epochs} must be >= 1")
+    return epochs
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, epochs: int, sample_len: int) -> None:

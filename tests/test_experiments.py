@@ -9,6 +9,7 @@ WWT and GCUT run on tiny synthetic datasets of the converters' schemas.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -17,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dg_tf import Dataset, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset
-from experiments.common import int_list, json_object, truncate
+from dg_tf import ConfigError, Dataset, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset
+from experiments.common import int_list, json_object, resolve_epochs, truncate
 from conftest import FCC_MBA, TINY
 
 #: TINY's network sizes only (the commands set epochs, sample_len and seeds themselves).
@@ -255,3 +256,12 @@ def test_truncate_keeps_flags_consistent():
 def _specs(folder: Path):
     real = load_dataset(folder)
     return real.feature_outputs, real.attribute_outputs
+
+
+def test_epochs_come_from_the_flag_then_quick_then_the_default():
+    def epochs(value, quick):
+        return resolve_epochs(argparse.Namespace(epochs=value, quick=quick), 400)
+
+    assert (epochs(7, True), epochs(None, True), epochs(None, False)) == (7, 1, 400)
+    with pytest.raises(ConfigError, match="--epochs 0 must be >= 1"):
+        epochs(0, False)

@@ -50,6 +50,7 @@ from evaluation.common import markdown_table, save_figure, save_table
 from experiments.common import (
     dg_overrides,
     experiment_parser,
+    resolve_epochs,
     json_object,
     start_experiment,
     train_dg,
@@ -125,9 +126,7 @@ def _write_figures(
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     began = time.perf_counter()
-    epochs = args.epochs if args.epochs is not None else (1 if args.quick else DEFAULT_EPOCHS)
-    if epochs < 1:
-        fail(f"--epochs {epochs} must be >= 1")
+    epochs = resolve_epochs(args, DEFAULT_EPOCHS)
     reserved = sorted(k for k in args.dg_overrides if k in ("epochs", "sample_len") or k.startswith("dp_"))
     if reserved:
         fail(f"--dg-overrides: {reserved} are set by this command's own flags")

@@ -63,6 +63,7 @@ from experiments.baselines import BASELINES
 from experiments.common import (
     dg_overrides,
     experiment_parser,
+    resolve_epochs,
     int_list,
     json_object,
     start_experiment,
@@ -233,9 +234,7 @@ def _write_figures(out: Path, real: Dataset, sets: dict[str, Dataset], names: Co
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     began = time.perf_counter()
-    epochs = args.epochs if args.epochs is not None else (1 if args.quick else DEFAULT_EPOCHS)
-    if epochs < 1:
-        fail(f"--epochs {epochs} must be >= 1")
+    epochs = resolve_epochs(args, DEFAULT_EPOCHS)
     real = load_dataset(args.data)
     names = dataset_names(args.data, real)
     holdout = load_dataset(args.data, "test") if (args.data / "data_test.npz").is_file() else None
