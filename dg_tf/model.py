@@ -84,7 +84,7 @@ class DoppelGANger:
         """Create the networks for ``encoding`` and their variables (under ``config.strategy``'s scope)."""
         c = self.config
         self.encoding = encoding
-        policy = None if c.precision == "float32" else keras.DTypePolicy(c.precision)
+        policy = self._dtype_policy
         with strategy_scope(c.strategy):
             self.generator = Generator(
                 c, encoding.model_feature_outputs, list(encoding.attribute_outputs),
@@ -109,6 +109,12 @@ class DoppelGANger:
         #: Draws the noise of generate(); reset from the seed at each call (not saved).
         self._generation_rng = tf.random.Generator.from_seed(0)
         self._sample = tf.function(self._sample_batch, jit_compile=uses_xla(c))
+
+    @property
+    def _dtype_policy(self) -> keras.DTypePolicy | None:
+        """The Keras dtype policy of every network (``config.precision``); ``None``: float32 throughout."""
+        precision = self.config.precision
+        return None if precision == "float32" else keras.DTypePolicy(precision)
 
     def _checkpoint(self) -> tf.train.Checkpoint:
         parts = dict(generator=self.generator, critic=self.critic)
@@ -254,7 +260,7 @@ class DoppelGANger:
         with strategy_scope(c.strategy):
             critic = AttributeCritic(
                 c.aux_critic_hidden_layers, c.aux_critic_hidden_units, derive_seed(seed, "retrain_critic"),
-                dtype=None if c.precision == "float32" else keras.DTypePolicy(c.precision), name="retrain_critic",
+                dtype=self._dtype_policy, name="retrain_critic",
             )
             critic(tf.constant(attributes[:1]))
         run_path = Path(run_dir) if run_dir is not None else None
