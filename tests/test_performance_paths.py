@@ -12,7 +12,7 @@ import tensorflow as tf
 from dg_tf import ConfigError, DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
 from dg_tf.losses import wasserstein_generator_loss
-from dg_tf.models.layers import TF1LSTM
+from dg_tf.models.layers import TF1LSTM, row_split_sizes
 from dg_tf.training import Progress, Trainer, critic_gradients, pack, uses_xla
 
 from conftest import REPO, make_toy_dataset
@@ -155,7 +155,7 @@ def test_batch_split_lstm_equals_one_kernel(batch, splits, sizes):
     x = tf.constant(rng.normal(size=(6, batch, 3)).astype(np.float32))
     state = [tf.constant(rng.normal(size=(batch, 5)).astype(np.float32)) for _ in range(2)]
     whole, split = TF1LSTM(5, seed=2), TF1LSTM(5, seed=2, batch_splits=splits)
-    assert split._split_sizes(batch) == sizes and whole._split_sizes(batch) is None
+    assert row_split_sizes(batch, splits) == sizes and row_split_sizes(batch, 1) is None
     results = []
     for layer in (whole, split):
         with tf.GradientTape() as tape:
@@ -203,6 +203,23 @@ def test_early_exit_generation_is_bitwise_the_full_rollout(tiny_config, stop_bia
     if stop_bias > 0:
         assert lengths.max() <= 2  # everything ended in the first chunk: the other 7 were skipped
     np.testing.assert_array_equal(full["features"].numpy()[full["gen_flags"].numpy() == 0][..., :-2], 0)
+
+
+def test_generation_in_row_groups_equals_one_group(tiny_config):
+    """Generation as 3 independent row groups (each its own early exit): the one-group output up to float
+    rounding, also when one group has ended while the others go on (its skipped chunks are zeros)."""
+    dataset = make_toy_dataset(n=32, length=16)
+    models = [_trainer(tiny_config.replace(sample_len=1, lstm_batch_splits=k), dataset)[0] for k in (1, 3)]
+    noise = models[0].generator.sample_noise(tf.random.Generator.from_seed(3), 30)
+    given = tf.constant(dataset.attributes[:30])
+    for attributes in (None, given):
+        one, three = (m.generator.generate(noise, attributes) for m in models)
+        assert three["features"].shape == one["features"].shape == (30, 16, 6)
+        np.testing.assert_array_equal(three["lengths"].numpy(), one["lengths"].numpy())
+        for name in ("features", "attributes", "gen_flags"):
+            np.testing.assert_allclose(three[name].numpy(), one[name].numpy(), rtol=1e-5, atol=1e-6)
+    group_ends = one["lengths"].numpy().reshape(3, 10).max(axis=1)
+    assert group_ends.min() <= 2 < group_ends.max()  # a group ends in the first chunk (of 2 passes), one does not
 
 
 def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_dataset):

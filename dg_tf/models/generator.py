@@ -16,7 +16,9 @@ Training runs the LSTM over all T passes at once (:meth:`Generator.call`).
 Generation (:meth:`Generator.generate`) runs it in a few chunks of passes and,
 like the original's ``tf.while_loop``, stops once every series of the batch
 has ended: the passes it skips are the zeros the full rollout would mask them
-to, so the output is bitwise the same as without the early exit.
+to, so the output is bitwise the same as without the early exit. With the
+fused (CPU) LSTM, generation runs the batch as independent groups of rows,
+each a whole forward pass with its own early exit.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import tensorflow as tf
 
 from dg_tf.config import DGConfig
 from dg_tf.data.specs import Output, total_dim
-from dg_tf.models.layers import MLP, OutputHeads, TF1LSTM, discretize
+from dg_tf.models.layers import MLP, OutputHeads, TF1LSTM, discretize, row_split_sizes
 from dg_tf.seeding import derive_seed
 
 __all__ = ["Generator", "generation_flags"]
@@ -153,6 +155,7 @@ class Generator(keras.Model):
         self.addi_outputs = list(addi_outputs)
         self.max_length = max_length
         self.sample_len = sample_len
+        self.fused_lstm = fused_lstm
         self.num_rollouts = max_length // sample_len
         self.feature_dim = total_dim(self.feature_outputs)
         seed = config.seed
@@ -275,8 +278,19 @@ class Generator(keras.Model):
         """Inference-mode forward pass (BatchNorm moving statistics) for generation.
 
         The passes run in about :data:`GENERATION_CHUNKS` chunks; with
-        ``early_exit`` the chunks after every series of the batch has ended
+        ``early_exit`` the chunks after every series of a row group has ended
         are skipped (their output is the zeros they would be masked to).
+
+        Where the LSTM is not XLA-compiled (CPUs, float32), generation runs
+        the batch as ``config.lstm_batch_splits`` groups of rows
+        (:func:`~dg_tf.models.layers.row_split_sizes`), each a whole forward
+        pass with its own early exit, and the LSTM as
+        :meth:`~dg_tf.models.layers.TF1LSTM.run_projected`, with the
+        attributes' part of its input projected once per series rather than
+        once per pass. TensorFlow runs the groups concurrently with no
+        synchronisation between chunks. Rows never interact, so this is the
+        training forward pass in inference mode up to float rounding (tested;
+        measured faster in ``benchmarks/``).
 
         Args and returns: as :meth:`call` (with ``training=False``); the
         output is bitwise the same with and without ``early_exit``.
@@ -285,21 +299,39 @@ class Generator(keras.Model):
         chunks = [per_chunk] * (self.num_rollouts // per_chunk)
         if self.num_rollouts % per_chunk:
             chunks.append(self.num_rollouts % per_chunk)
-        return self._rollout(noise, attributes, False, chunks, early_exit=early_exit)
+        projected = self.fused_lstm and self.dtype_policy.compute_dtype == "float32"
+        sizes = row_split_sizes(noise["feature"].shape[0], self.config.lstm_batch_splits) if projected else None
+        if sizes is None:
+            return self._rollout(noise, attributes, False, chunks, early_exit, projected)
+        noise_parts = {name: tf.split(value, sizes, axis=self.NOISE_BATCH_AXES[name]) for name, value in noise.items()}
+        attribute_parts = [None] * len(sizes) if attributes is None else tf.split(attributes, sizes)
+        groups = [
+            self._rollout({name: parts[i] for name, parts in noise_parts.items()}, attribute_parts[i], False, chunks,
+                          early_exit, projected)
+            for i in range(len(sizes))
+        ]
+        return {name: tf.concat([group[name] for group in groups], axis=0) for name in groups[0]}
 
-    def _rollout(self, noise, attributes, training, chunks: list[int], early_exit: bool):
-        """The forward pass with the T passes run in ``chunks`` (pass counts summing to T)."""
+    def _rollout(self, noise, attributes, training, chunks: list[int], early_exit: bool, projected: bool = False):
+        """The forward pass with the T passes run in ``chunks`` (pass counts summing to T).
+
+        ``projected``: run the LSTM layers as
+        :meth:`~dg_tf.models.layers.TF1LSTM.run_inference` (inference only),
+        the first layer's attribute columns projected once per series.
+        """
         # float32 between the layers (Keras casts a mixed-precision call's inputs; the layers cast their own)
         noise = {name: tf.cast(value, tf.float32) for name, value in noise.items()}
         feature_noise = noise["feature"]
         batch_size = _batch_size(feature_noise)
         all_soft, all_hard = self._attributes(noise, attributes, training)
-        # time-major LSTM input [T, B, A + noise]: the hard attributes at every pass, then the pass's noise
-        per_pass = tf.concat(
-            [tf.tile(all_hard[None], [self.num_rollouts, 1, 1]),
-             tf.transpose(feature_noise, [1, 0, 2])],
-            axis=-1,
-        )
+        passes_noise = tf.transpose(feature_noise, [1, 0, 2])  # time-major [T, B, noise]
+        if projected:  # the first layer's attribute columns, projected once; only the noise varies
+            per_pass = passes_noise
+            constant_gates = [getattr(self, f"lstm_{i}").constant_gate_inputs(all_hard if i == 0 else None)
+                              for i in range(self.config.feature_lstm_layers)]
+        else:  # the LSTM input [T, B, A + noise]: the hard attributes at every pass, then the pass's noise
+            per_pass = tf.concat([tf.tile(all_hard[None], [self.num_rollouts, 1, 1]), passes_noise], axis=-1)
+            constant_gates = None
         states = self._initial_states(noise, batch_size)
         alive = tf.ones([batch_size], tf.bool)  # the series has not ended before the chunk
         parts = []
@@ -314,11 +346,12 @@ class Generator(keras.Model):
                 )
                 part = tf.cond(
                     tf.reduce_any(alive),
-                    lambda inputs=inputs, states=states, alive=alive: self._chunk(inputs, states, alive, training),
+                    lambda inputs=inputs, states=states, alive=alive: self._chunk(
+                        inputs, states, alive, training, constant_gates),
                     lambda empty=empty: empty,
                 )
             else:
-                part = self._chunk(inputs, states, alive, training)
+                part = self._chunk(inputs, states, alive, training, constant_gates)
             features, flags, alive, states = part
             parts.append((features, flags))
             start += length
@@ -331,15 +364,20 @@ class Generator(keras.Model):
             "lengths": tf.cast(tf.reduce_sum(gen_flags, axis=1), tf.int32),
         }
 
-    def _chunk(self, inputs, states, alive, training):
+    def _chunk(self, inputs, states, alive, training, constant_gates):
         """Run P passes from ``states``.
 
         Args:
-            inputs: float32 [P, B, A + noise] the passes' LSTM inputs.
+            inputs: float32 [P, B, A + noise] the passes' LSTM inputs, or
+                [P, B, noise] with ``constant_gates``.
             states: per LSTM layer ``[h, c]`` before the chunk.
             alive: bool [B], the series has not ended before the chunk.
             training: differentiable masking (a product with the mask) instead
                 of a select.
+            constant_gates: per LSTM layer, its
+                :meth:`~dg_tf.models.layers.TF1LSTM.constant_gate_inputs` (the
+                first layer's from the attributes) to run the layers as
+                ``run_inference``; ``None``: as ``call``.
 
         Returns:
             features [B, P*S, D] (masked), gen_flags [B, P*S], alive after the
@@ -348,7 +386,11 @@ class Generator(keras.Model):
         hidden = inputs
         new_states = []
         for i, state in enumerate(states):
-            hidden, state = getattr(self, f"lstm_{i}")(hidden, initial_state=state)
+            layer = getattr(self, f"lstm_{i}")
+            if constant_gates is not None:
+                hidden, state = layer.run_inference(hidden, constant_gates[i], state)
+            else:
+                hidden, state = layer(hidden, initial_state=state)
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
         if not training:
