@@ -18,7 +18,6 @@ attributes (paper §6.1).
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -109,7 +108,7 @@ class DoppelGANger:
                 self.aux_critic(packed_attributes)
         #: Draws the noise of generate(); reset from the seed at each call (not saved).
         self._generation_rng = tf.random.Generator.from_seed(0)
-        self._sample = tf.function(self._sample_batch, jit_compile=uses_xla(c))
+        self._sample = tf.function(self._sample_batch, jit_compile=uses_xla(c), autograph=False)
 
     @property
     def _dtype_policy(self) -> keras.DTypePolicy | None:
@@ -302,8 +301,7 @@ class DoppelGANger:
         ``generate(m)`` for m > n with the same seed), each one compiled call
         that draws the batch's noise and runs the generator; the LSTM stops
         once every series of a group of rows has ended
-        (:meth:`Generator.generate`). A batch is decoded while the next one
-        is generated.
+        (:meth:`Generator.generate`).
 
         Args:
             n: number of series.
@@ -332,21 +330,18 @@ class DoppelGANger:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         self._generation_rng.reset_from_seed(seed)
         batch = self.config.generate_batch_size
-        # Each batch is decoded (numpy, row-wise: the same as all at once) on a second thread while
-        # the next one is generated, which fills the cores the compiled call leaves idle.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dg_tf-decode") as decoder:
-            decoding = []
-            for start in range(0, n, batch):
-                given = None
-                if attributes is not None:
-                    given = np.zeros((batch, attributes.shape[1]), np.float32)
-                    chunk = attributes[start:start + batch]
-                    given[: len(chunk)] = chunk
-                    given = tf.constant(given)
-                features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in self._sample(batch, given))
-                decoding.append(decoder.submit(encoding.decode, features, all_attributes, gen_flags,
-                                               attribute_probabilities=attribute_probabilities))
-            parts = [future.result() for future in decoding]
+        parts: list[Dataset] = []
+        for start in range(0, n, batch):
+            given = None
+            if attributes is not None:
+                given = np.zeros((batch, attributes.shape[1]), np.float32)
+                chunk = attributes[start:start + batch]
+                given[: len(chunk)] = chunk
+                given = tf.constant(given)
+            features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in self._sample(batch, given))
+            # decoded batch by batch: row-wise, the same as at once, with small temporaries
+            parts.append(encoding.decode(features, all_attributes, gen_flags,
+                                         attribute_probabilities=attribute_probabilities))
         if len(parts) == 1:
             return parts[0]
         return dataclasses.replace(

@@ -249,31 +249,33 @@ def renormalize_per_sample(
     Raises:
         ValueError: shapes do not match each other or ``feature_outputs``.
     """
-    x = np.asarray(normalized, dtype=np.float64)
+    result = np.array(normalized, dtype=np.float64)  # a new array: the input is never changed
     addi = np.asarray(additional_attributes, dtype=np.float64)
     flags = np.asarray(gen_flags)
-    _check_features_and_flags(x, flags, ("normalized", "gen_flags"))
-    _check_last_dim(x, feature_outputs, "normalized")
+    _check_features_and_flags(result, flags, ("normalized", "gen_flags"))
+    _check_last_dim(result, feature_outputs, "normalized")
     columns = _continuous_columns(feature_outputs)
-    expected = (x.shape[0], 2 * len(columns))
+    expected = (result.shape[0], 2 * len(columns))
     if addi.shape != expected:
         raise ValueError(
             f"additional_attributes must have shape [N, 2*C] = {expected} "
             f"(C={len(columns)} continuous feature columns), got shape {addi.shape}"
         )
 
-    result = x.copy()
     if columns:
+        # x -> x * scale + offset per (sample, column): with max = mid + half and min = mid - half,
+        # ZERO_ONE x * (max - min) + min and MINUSONE_ONE (x + 1) / 2 * (max - min) + min = x * half + mid.
+        # Discrete columns keep scale 1, offset 0.
         idx = [c for c, _ in columns]
-        mid = addi[:, 0::2]  # [N, C]
-        half = addi[:, 1::2]
-        max_ = mid + half
-        min_ = mid - half
-        values = x[:, :, idx]
+        mid, half = addi[:, 0::2], addi[:, 1::2]  # [N, C]
         minus_one = np.array([norm == Normalization.MINUSONE_ONE for _, norm in columns])
-        values = np.where(minus_one, (values + 1.0) / 2.0, values)
-        result[:, :, idx] = values * (max_ - min_)[:, None, :] + min_[:, None, :]
-    result = np.where(_active(flags)[:, :, None], result, 0.0)
+        scale = np.ones((result.shape[0], result.shape[2]))
+        offset = np.zeros_like(scale)
+        scale[:, idx] = np.where(minus_one, half, 2.0 * half)
+        offset[:, idx] = np.where(minus_one, mid, mid - half)
+        result *= scale[:, None, :]
+        result += offset[:, None, :]
+    result[~_active(flags)] = 0.0
     return result.astype(np.float32)
 
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 from dg_tf import ConfigError, DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
 from dg_tf.losses import wasserstein_generator_loss
-from dg_tf.models.layers import TF1LSTM, row_split_sizes
+from dg_tf.models.layers import TF1LSTM, UNROLLED_STEPS, row_split_sizes
 from dg_tf.training import Progress, Trainer, critic_gradients, pack, uses_xla
 
 from conftest import REPO, make_toy_dataset
@@ -166,6 +166,27 @@ def test_batch_split_lstm_equals_one_kernel(batch, splits, sizes):
     assert results[1][0].shape == (6, batch, 5)
     for a, b in zip(*results):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("steps", [3, UNROLLED_STEPS + 4])  # unrolled, tf.while_loop
+def test_inference_lstm_equals_the_layer(steps):
+    """run_inference (constant columns projected once, tanh-form gates) = the fused layer, with a
+    non-zero bias, with and without constant input columns."""
+    rng = np.random.default_rng(4)
+    constant = tf.constant(rng.normal(size=(7, 2)).astype(np.float32))
+    varying = tf.constant(rng.normal(size=(steps, 7, 3)).astype(np.float32))
+    state = [tf.constant(rng.normal(size=(7, 5)).astype(np.float32)) for _ in range(2)]
+    inputs = tf.concat([tf.tile(constant[None], [steps, 1, 1]), varying], axis=-1)
+    layer = TF1LSTM(5, seed=3)
+    layer(inputs, initial_state=state)  # builds
+    layer.cell.bias.assign(rng.normal(size=20).astype(np.float32))
+    expected, expected_state = layer(inputs, initial_state=state)
+    for given, constant_inputs in ((varying, constant), (inputs, None)):
+        out, final = layer.run_inference(given, layer.constant_gate_inputs(constant_inputs), state)
+        assert out.shape == (steps, 7, 5)
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=2e-6)
+        for a, b in zip(final, expected_state):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=2e-6)
 
 
 def test_cpu_threads_are_one_per_op_and_fixed_once_the_runtime_runs():

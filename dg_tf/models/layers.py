@@ -9,7 +9,8 @@
 - :class:`TF1LSTM`: that cell run over a whole (time-major) sequence, either as
   TensorFlow's fused ``BlockLSTM`` kernel (one op forward, one backward: the
   same gate layout, forget bias and equations) or as a ``tf.while_loop`` over
-  the cell (the path XLA can compile).
+  the cell (the path XLA can compile); for inference on CPUs also as
+  :meth:`TF1LSTM.run_inference`, its constant input columns projected once.
 - :class:`MLP`: the MLPs of the critics and attribute generators.
 - :func:`piecewise_linear_relu`: ReLU for the critics, whose gradient graph
   drops the (zero) second derivative.
@@ -38,6 +39,10 @@ __all__ = [
     "piecewise_linear_relu",
     "row_split_sizes",
 ]
+
+
+#: :meth:`TF1LSTM.run_inference` unrolls sequences up to this many steps (no loop overhead).
+UNROLLED_STEPS = 8
 
 
 def row_split_sizes(batch_size: int | None, parts: int) -> list[int] | None:
@@ -296,11 +301,12 @@ class TF1LSTM(keras.layers.Layer):
     def run_inference(self, inputs: tf.Tensor, constant_gates: tf.Tensor, initial_state):
         """The LSTM for inference (float32), its constant input columns projected once by :meth:`constant_gate_inputs`.
 
-        Unrolled over the steps: one matmul ``[x_t, h] W`` over the varying
-        input columns and ``h``, then one XLA-fused gate update that adds
-        ``constant_gates``. The gates use ``sigmoid(x) = (1 + tanh(x / 2)) / 2``
-        (the i, f, o columns are pre-scaled by 1/2), so one tanh pass covers
-        all four. The same function as :meth:`call` up to float rounding
+        Per step one matmul ``[x_t, h] W`` over the varying input columns and
+        ``h``, then one XLA-fused gate update that adds ``constant_gates``;
+        unrolled up to :data:`UNROLLED_STEPS` steps, else a ``tf.while_loop``
+        (as fast here, and traced in constant time). The gates use
+        ``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (the i, f, o columns are
+        pre-scaled by 1/2), so one tanh pass covers all four. The same function as :meth:`call` up to float rounding
         (tested). On CPUs it is faster than ``BlockLSTM``, whose gate
         arithmetic takes about as long as its matmuls, and the constant
         columns (the generator's attributes) leave the per-step matmul.
@@ -316,11 +322,27 @@ class TF1LSTM(keras.layers.Layer):
         rows = inputs.shape[-1] + self.units
         kernel = self.cell.kernel[-rows:] * self._tanh_form_scale()
         h, c = (tf.cast(s, tf.float32) for s in initial_state)
-        outputs = []
-        for step in range(inputs.shape[0]):
-            h, c = _tanh_form_lstm_gates(tf.matmul(tf.concat([inputs[step], h], axis=-1), kernel), constant_gates, c)
-            outputs.append(h)
-        return tf.stack(outputs), [h, c]
+        steps = inputs.shape[0]
+
+        def step(t, h, c):
+            return _tanh_form_lstm_gates(tf.matmul(tf.concat([inputs[t], h], axis=-1), kernel), constant_gates, c)
+
+        if steps <= UNROLLED_STEPS:
+            outputs = []
+            for t in range(steps):
+                h, c = step(t, h, c)
+                outputs.append(h)
+            return tf.stack(outputs), [h, c]
+
+        def body(t, h, c, outputs):
+            h, c = step(t, h, c)
+            return t + 1, h, c, outputs.write(t, h)
+
+        _, h, c, outputs = tf.while_loop(
+            lambda t, *_: t < steps, body, (0, h, c, tf.TensorArray(tf.float32, size=steps)),
+            maximum_iterations=steps,
+        )
+        return outputs.stack(), [h, c]
 
     def call(self, inputs, initial_state):
         h, c = (tf.cast(s, inputs.dtype) for s in initial_state)
