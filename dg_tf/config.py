@@ -99,7 +99,9 @@ class DGConfig:
             kernels over parts of the batch, which TensorFlow runs
             concurrently (same result up to float rounding; with
             :func:`dg_tf.runtime.configure_cpu_threads` the fastest on CPUs,
-            measured in ``benchmarks/``); 1 = one kernel.
+            measured in ``benchmarks/``); 1 = one kernel. Generation runs
+            this many groups of rows, each a whole forward pass
+            (:meth:`~dg_tf.models.Generator.generate`).
         steps_per_execution: training steps run by one compiled call (a
             ``tf.while_loop``, metrics summed on the device); ``None`` = a whole
             epoch per call. Progress callbacks fire after each call.

@@ -16,9 +16,10 @@ Training runs the LSTM over all T passes at once (:meth:`Generator.call`).
 Generation (:meth:`Generator.generate`) runs it in a few chunks of passes and,
 like the original's ``tf.while_loop``, stops once every series of the batch
 has ended: the passes it skips are the zeros the full rollout would mask them
-to, so the output is bitwise the same as without the early exit. With the
-fused (CPU) LSTM, generation runs the batch as independent groups of rows,
-each a whole forward pass with its own early exit.
+to, so the output is bitwise the same as without the early exit. On CPUs it
+runs the batch as independent groups of rows, each a whole forward pass with
+its own early exit, and the LSTM as ``TF1LSTM.run_inference`` (the attributes'
+part of its input projected once per series).
 """
 
 from __future__ import annotations
