@@ -249,7 +249,7 @@ def renormalize_per_sample(
     Raises:
         ValueError: shapes do not match each other or ``feature_outputs``.
     """
-    result = np.array(normalized, dtype=np.float64)  # a new array: the input is never changed
+    result = np.array(normalized, dtype=np.float64, order="C")  # a new array: the input is never changed
     addi = np.asarray(additional_attributes, dtype=np.float64)
     flags = np.asarray(gen_flags)
     _check_features_and_flags(result, flags, ("normalized", "gen_flags"))
@@ -273,10 +273,12 @@ def renormalize_per_sample(
         offset = np.zeros_like(scale)
         scale[:, idx] = np.where(minus_one, half, 2.0 * half)
         offset[:, idx] = np.where(minus_one, mid, mid - half)
-        result *= scale[:, None, :]
-        result += offset[:, None, :]
-    result[~_active(flags)] = 0.0
-    return result.astype(np.float32)
+        # on [N, L * K] with the factors tiled over the steps: contiguous loops, fast with few columns
+        steps = result.shape[1]
+        flat = result.reshape(result.shape[0], -1)  # a view of result
+        flat *= np.tile(scale, steps)
+        flat += np.tile(offset, steps)
+    return np.where(_active(flags)[:, :, None], result, 0.0).astype(np.float32)  # (faster than masked assignment)
 
 
 # --------------------------------------------------------------------------- #

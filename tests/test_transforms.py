@@ -157,6 +157,8 @@ def test_renormalize_hand_computed_and_generated_inputs():
     flags = np.array([[1, 1, 0]], np.float32)
     back = renormalize_per_sample(norm, addi, flags, outputs)
     np.testing.assert_allclose(back[0], [[8.0, -4.0], [12.0, 2.0], [0.0, 0.0]])
+    for layout in (np.asfortranarray(norm), norm.transpose(2, 1, 0).copy().transpose(2, 1, 0)):  # any memory order
+        np.testing.assert_array_equal(renormalize_per_sample(layout, addi, flags, outputs), back)
     # Generated inputs: any finite values give finite output.
     rng = np.random.default_rng(0)
     g = renormalize_per_sample(
