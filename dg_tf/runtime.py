@@ -7,8 +7,8 @@ on one thread and lets ``cores`` independent ops run at once (the parts of
 the batch-split LSTM, see ``DGConfig.lstm_batch_splits``, the critics' real
 and generated passes, ...). Measured on a 2-core CPU (``benchmarks/``), a
 training step at batch 100 takes about half the time of TensorFlow's
-default (every op split across every core). The command line tools call it;
-library users may. With a GPU it changes nothing (GPU kernels do the work).
+default (every op split across every core). The command line tools that
+train or generate call it; library users may. With a GPU it changes nothing (GPU kernels do the work).
 """
 
 from __future__ import annotations

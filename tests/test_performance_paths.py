@@ -206,6 +206,26 @@ def test_cpu_threads_are_one_per_op_and_fixed_once_the_runtime_runs():
     assert "CPU threads left as they are" in done.stderr
 
 
+def test_evaluate_keeps_tensorflow_threads_the_model_commands_set_them(tmp_path):
+    script = textwrap.dedent(f"""
+        import runpy, sys
+        import tensorflow as tf
+        from dg_tf.cli import run_main
+        threads = tf.config.threading
+        sys.argv = ["evaluate", "--real", "{tmp_path}/none", "--synthetic", "{tmp_path}/none.npz", "--out", "{tmp_path}/r"]
+        try:
+            runpy.run_module("dg_tf.evaluate", run_name="__main__")
+        except SystemExit as done:
+            print(done.code)
+        print(threads.get_intra_op_parallelism_threads(), threads.get_inter_op_parallelism_threads())
+        run_main(lambda argv: None, [])  # as train and generate do
+        print(threads.get_intra_op_parallelism_threads(), threads.get_inter_op_parallelism_threads() > 0)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "0", "0", "1", "True"]  # evaluate failed cleanly, TF's defaults kept
+
+
 @pytest.mark.parametrize("stop_bias", [5.0, 0.0, -5.0])
 def test_early_exit_generation_is_bitwise_the_full_rollout(tiny_config, stop_bias):
     """Series that all stop at once (bias towards "stop"), a mix, or none stopping early."""
