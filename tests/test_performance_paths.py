@@ -263,8 +263,9 @@ def test_generation_in_row_groups_equals_one_group(tiny_config):
     assert group_ends.min() <= 2 < group_ends.max()  # a group ends in the first chunk (of 2 passes), one does not
 
 
-def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_dataset):
-    model, _ = _trainer(tiny_config, toy_dataset)
+@pytest.mark.parametrize("lstm_layers", [1, 2])
+def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_dataset, lstm_layers):
+    model, _ = _trainer(tiny_config.replace(feature_lstm_layers=lstm_layers), toy_dataset)
     noise = model.generator.sample_noise(tf.random.Generator.from_seed(2), 20)
     a = model.generator(noise, training=False)
     b = model.generator.generate(noise, early_exit=False)

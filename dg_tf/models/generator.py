@@ -286,7 +286,7 @@ class Generator(keras.Model):
         the batch as ``config.lstm_batch_splits`` groups of rows
         (:func:`~dg_tf.models.layers.row_split_sizes`), each a whole forward
         pass with its own early exit, and the LSTM as
-        :meth:`~dg_tf.models.layers.TF1LSTM.run_projected`, with the
+        :meth:`~dg_tf.models.layers.TF1LSTM.run_inference`, with the
         attributes' part of its input projected once per series rather than
         once per pass. TensorFlow runs the groups concurrently with no
         synchronisation between chunks. Rows never interact, so this is the
