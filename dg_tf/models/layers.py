@@ -43,6 +43,8 @@ __all__ = [
 
 #: :meth:`TF1LSTM.run_inference` unrolls sequences up to this many steps (no loop overhead).
 UNROLLED_STEPS = 8
+#: TF1 ``LSTMCell``'s forget bias, added to the forget gate at run time (not a weight).
+FORGET_BIAS = 1.0
 
 
 def row_split_sizes(batch_size: int | None, parts: int) -> list[int] | None:
@@ -219,9 +221,34 @@ class TF1LSTMCell(keras.layers.Layer):
         h, c = states
         z = tf.matmul(tf.concat([inputs, h], axis=-1), self.kernel) + self.bias
         i, j, f, o = tf.split(z, 4, axis=-1)
-        new_c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+        new_c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * tf.tanh(j)
         new_h = tf.tanh(new_c) * tf.sigmoid(o)
         return new_h, [new_h, new_c]
+
+
+def _recurrence(step: Callable, steps: int, h: tf.Tensor, c: tf.Tensor, *, unrolled: bool):
+    """Run ``step(t, h, c) -> (h, c)`` for t = 0 .. steps - 1 from the state (h, c), each [B, U].
+
+    A Python loop when ``unrolled`` (no loop overhead; the graph grows with
+    ``steps``), else a ``tf.while_loop``. Returns the outputs [steps, B, U]
+    (every step's h) and the final state ``[h, c]``.
+    """
+    if unrolled:
+        outputs = []
+        for t in range(steps):
+            h, c = step(t, h, c)
+            outputs.append(h)
+        return tf.stack(outputs), [h, c]
+
+    def body(t, h, c, outputs):
+        h, c = step(t, h, c)
+        return t + 1, h, c, outputs.write(t, h)
+
+    _, h, c, outputs = tf.while_loop(
+        lambda t, *_: t < steps, body, (0, h, c, tf.TensorArray(h.dtype, size=steps, element_shape=h.shape)),
+        maximum_iterations=steps,
+    )
+    return outputs.stack(), [h, c]
 
 
 class TF1LSTM(keras.layers.Layer):
@@ -267,7 +294,8 @@ class TF1LSTM(keras.layers.Layer):
         out = tf.raw_ops.BlockLSTM(
             seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
             w=tf.cast(self.cell.kernel, inputs.dtype), wci=zeros, wcf=zeros, wco=zeros,
-            b=tf.cast(self.cell.bias, inputs.dtype), forget_bias=1.0, cell_clip=-1.0, use_peephole=False,
+            b=tf.cast(self.cell.bias, inputs.dtype), forget_bias=FORGET_BIAS, cell_clip=-1.0,
+            use_peephole=False,
         )
         return out[1], out[6]
 
@@ -293,7 +321,7 @@ class TF1LSTM(keras.layers.Layer):
             constant inputs.
         """
         u = self.units
-        gates = self.cell.bias + tf.concat([tf.zeros([2 * u]), tf.ones([u]), tf.zeros([u])], axis=0)
+        gates = self.cell.bias + tf.concat([tf.zeros([2 * u]), tf.fill([u], FORGET_BIAS), tf.zeros([u])], axis=0)
         if constant_inputs is not None:
             gates = tf.matmul(constant_inputs, self.cell.kernel[:constant_inputs.shape[-1]]) + gates
         return gates * self._tanh_form_scale()
@@ -306,10 +334,11 @@ class TF1LSTM(keras.layers.Layer):
         unrolled up to :data:`UNROLLED_STEPS` steps, else a ``tf.while_loop``
         (as fast here, and traced in constant time). The gates use
         ``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (the i, f, o columns are
-        pre-scaled by 1/2), so one tanh pass covers all four. The same function as :meth:`call` up to float rounding
-        (tested). On CPUs it is faster than ``BlockLSTM``, whose gate
-        arithmetic takes about as long as its matmuls, and the constant
-        columns (the generator's attributes) leave the per-step matmul.
+        pre-scaled by 1/2), so one tanh pass covers all four. The same
+        function as :meth:`call` up to float rounding (tested). On CPUs it is
+        faster than ``BlockLSTM``, whose gate arithmetic takes about as long as
+        its matmuls, and the constant columns (the generator's attributes)
+        leave the per-step matmul.
 
         Args:
             inputs: float32 [T, B, I], the varying input columns (the last I of the cell's input).
@@ -322,27 +351,11 @@ class TF1LSTM(keras.layers.Layer):
         rows = inputs.shape[-1] + self.units
         kernel = self.cell.kernel[-rows:] * self._tanh_form_scale()
         h, c = (tf.cast(s, tf.float32) for s in initial_state)
-        steps = inputs.shape[0]
 
         def step(t, h, c):
             return _tanh_form_lstm_gates(tf.matmul(tf.concat([inputs[t], h], axis=-1), kernel), constant_gates, c)
 
-        if steps <= UNROLLED_STEPS:
-            outputs = []
-            for t in range(steps):
-                h, c = step(t, h, c)
-                outputs.append(h)
-            return tf.stack(outputs), [h, c]
-
-        def body(t, h, c, outputs):
-            h, c = step(t, h, c)
-            return t + 1, h, c, outputs.write(t, h)
-
-        _, h, c, outputs = tf.while_loop(
-            lambda t, *_: t < steps, body, (0, h, c, tf.TensorArray(tf.float32, size=steps)),
-            maximum_iterations=steps,
-        )
-        return outputs.stack(), [h, c]
+        return _recurrence(step, inputs.shape[0], h, c, unrolled=inputs.shape[0] <= UNROLLED_STEPS)
 
     def call(self, inputs, initial_state):
         h, c = (tf.cast(s, inputs.dtype) for s in initial_state)
@@ -354,17 +367,12 @@ class TF1LSTM(keras.layers.Layer):
                 parts = zip(tf.split(inputs, sizes, axis=1), tf.split(h, sizes), tf.split(c, sizes))
                 cells, outputs = (tf.concat(p, axis=1) for p in zip(*(self._block_lstm(*p) for p in parts)))
             return outputs, [outputs[-1], cells[-1]]
-        steps = inputs.shape[0]
-        outputs = tf.TensorArray(inputs.dtype, size=steps, element_shape=h.shape)
 
-        def body(t, h, c, outputs):
+        def step(t, h, c):
             h, (_, c) = self.cell(inputs[t], [h, c])
-            return t + 1, h, c, outputs.write(t, h)
+            return h, c
 
-        _, h, c, outputs = tf.while_loop(
-            lambda t, *_: t < steps, body, (0, h, c, outputs), maximum_iterations=steps
-        )
-        return outputs.stack(), [h, c]
+        return _recurrence(step, inputs.shape[0], h, c, unrolled=False)
 
 
 @tf.custom_gradient
