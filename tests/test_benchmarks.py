@@ -23,7 +23,9 @@ from dg_tf.data.validation import validate_dataset
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 from benchmarks.cases import CASES, TINY_BATCH, cluster_lengths  # noqa: E402
-from benchmarks.common import ARCHITECTURES, Architecture, StepClock, read_case, to_codes, write_case  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ARCHITECTURES, Architecture, StepClock, median_seconds, read_case, to_codes, write_case,
+)
 from benchmarks.flops import Shape, generation_flops, training_flops  # noqa: E402
 
 SMOKE_CASES = ["web_traffic", "cluster_trace"]  # fixed and variable length; fcc_mba is built below
@@ -129,3 +131,18 @@ def test_step_clock_times_steps_after_the_warm_up_epoch(monkeypatch):
         only_warm_up.tick(epoch)
     with pytest.raises(ValueError, match="warm-up"):
         only_warm_up.samples_per_second(batch_size=10)
+
+
+def test_generation_time_is_the_median_of_the_calls(monkeypatch):
+    now = iter([0.0, 1.0, 1.0, 4.0, 4.0, 6.0])  # calls of 1 s, 3 s and 2 s
+    monkeypatch.setattr(time, "perf_counter", lambda: next(now))
+    calls = []
+    assert median_seconds(lambda: calls.append(1), 3) == 2.0
+    assert len(calls) == 3
+
+
+def test_gen_calls_below_one_is_one_clear_error():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--gen-calls", "0", "--skip-peer"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--gen-calls must be >= 1" in done.stderr
