@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dg_tf.evaluation import acf_mse, autocorrelation
-from dg_tf.evaluation.autocorrelation import acf_mse_per_feature, autocorrelation_per_feature
+from dg_tf.evaluation.autocorrelation import acf_mse_per_feature, autocorrelation_per_feature, lag_weights
 
 
 def test_white_noise_has_no_autocorrelation():
@@ -178,3 +178,26 @@ def test_bad_lengths_are_rejected_with_the_index():
         autocorrelation(x, lengths=np.array([6, 6]))
     with pytest.raises(ValueError, match=r"\[N, L, K\]"):
         autocorrelation_per_feature(x)
+
+
+def test_acf_mse_weights_each_lag_by_the_real_series_that_reach_it():
+    # 9 real series of length 6 and 1 of length 30: lags 5..28 are reached by the long one alone.
+    rng = np.random.default_rng(12)
+    real = np.zeros((10, 30))
+    real[:9, :6] = rng.normal(size=(9, 6))
+    real[9] = np.cumsum(rng.normal(size=30))
+    lengths = np.array([6] * 9 + [30])
+    synthetic = rng.normal(size=(10, 30))
+    real_curve, synthetic_curve = autocorrelation(real, lengths=lengths), autocorrelation(synthetic)
+    squared = (real_curve - synthetic_curve) ** 2
+    # Lags 1..4 are reached by all 10 series (windows of >= 2 steps), lags 5..28 by one.
+    weights = np.array([10.0] * 4 + [1.0] * 24)
+    np.testing.assert_array_equal(lag_weights(lengths, 29), weights)
+    expected = (10 * squared[:4].sum() + squared[4:].sum()) / (40 + 24)
+    assert acf_mse(real, synthetic, real_lengths=lengths) == pytest.approx(expected, rel=1e-12)
+    # The plain mean would let the 24 lags of one noisy series dominate.
+    assert acf_mse(real, synthetic, real_lengths=lengths) != pytest.approx(squared.mean(), rel=1e-3)
+    np.testing.assert_allclose(acf_mse_per_feature(real[:, :, None], synthetic[:, :, None], real_lengths=lengths),
+                               [expected], rtol=1e-12)
+    # Fixed length: every lag weighs the same, DG's plain mean.
+    np.testing.assert_array_equal(lag_weights(None, 29), np.ones(28))

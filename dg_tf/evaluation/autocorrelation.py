@@ -14,10 +14,20 @@ sample counts is NaN. Without ``lengths`` every sample has length L and the
 curve is DG's exactly.
 
 The ACF-MSE of Table 3 / Fig. 11 is the mean squared difference between the
-real and synthetic curves. The shared evaluation notes ask for it per feature
-as well as averaged: a mostly-constant real feature (FCC MBA ping loss) has a
-curve of ≈ 1 under DG's 1e-8 rule, and small synthetic noise on it dominates an
-averaged number.
+real and synthetic curves over the lags. On variable-length data that plain
+mean is unsound: a lag that only a handful of real series reach has a noisy
+curve (with few long series it saturates at +-1) but counts as much as lag 1,
+which every series reaches; on a speech set of 640 series of 7 to 29 steps
+such lags made an ACF-MSE of 0.49 out of a curve difference of 0.016 over the
+lags most series reach. So here each lag's squared difference is **weighted
+by the number of real series that reach it** (whose lag-j windows hold at
+least 2 steps): the ACF-MSE is the average over the real series' own
+(series, lag) pairs. Without ``real_lengths`` (fixed length, DG's setting)
+every lag has the same weight and the number is DG's plain mean exactly.
+
+The shared evaluation notes ask for it per feature as well as averaged: a
+mostly-constant real feature (FCC MBA ping loss) has a curve of ≈ 1 under DG's
+1e-8 rule, and small synthetic noise on it dominates an averaged number.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import numpy as np
 
 from dg_tf.transforms import flags_from_lengths
 
-__all__ = ["autocorrelation", "autocorrelation_per_feature", "acf_mse", "acf_mse_per_feature"]
+__all__ = ["autocorrelation", "autocorrelation_per_feature", "acf_mse", "acf_mse_per_feature", "lag_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +126,33 @@ def autocorrelation_per_feature(
     return np.stack([autocorrelation(x[:, :, k], max_lag, lengths) for k in range(x.shape[2])])
 
 
-def _curve_mse(real_curve: np.ndarray, synthetic_curve: np.ndarray) -> float:
-    """Mean squared difference over the lags where both curves are defined (NaN if none)."""
-    defined = ~np.isnan(real_curve) & ~np.isnan(synthetic_curve)
+def lag_weights(lengths: np.ndarray | None, max_lag: int) -> np.ndarray:
+    """Weight of each lag in the ACF-MSE: how many series reach it.
+
+    Args:
+        lengths: int [N] active steps per series, or ``None`` (every series has
+            the full length: all weights equal).
+        max_lag: lags 1 .. max_lag - 1, as in :func:`autocorrelation`.
+
+    Returns:
+        float64 [max_lag - 1], entry j-1: the number of series whose lag-j
+        windows hold at least 2 steps (``lengths - j >= 2``); with
+        ``lengths=None``, all ones.
+    """
+    if lengths is None:
+        return np.ones(max_lag - 1)
+    n = np.asarray(lengths, dtype=np.int64)
+    lags = np.arange(1, max_lag)
+    return (n[None, :] - lags[:, None] >= 2).sum(axis=1).astype(np.float64)
+
+
+def _curve_mse(real_curve: np.ndarray, synthetic_curve: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted mean squared difference over the lags where both curves are defined (NaN if none)."""
+    defined = ~np.isnan(real_curve) & ~np.isnan(synthetic_curve) & (weights > 0)
     if not defined.any():
         logger.warning("no lag has an autocorrelation in both real and synthetic data; ACF-MSE is NaN")
         return float("nan")
-    return float(np.mean((real_curve[defined] - synthetic_curve[defined]) ** 2))
+    return float(np.average((real_curve[defined] - synthetic_curve[defined]) ** 2, weights=weights[defined]))
 
 
 def _shared_max_lag(real: np.ndarray, synthetic: np.ndarray, max_lag: int | None) -> int | None:
@@ -150,8 +180,10 @@ def acf_mse(
 
     Returns:
         Mean over lags 1 .. max_lag-1 of the squared difference of the two
-        curves (unitless, in [0, 4]), taken over the lags where both curves are
-        defined; NaN (with a logged warning) if there is no such lag.
+        curves (unitless, in [0, 4]), each lag weighted by the number of real
+        series that reach it (:func:`lag_weights`; equal weights without
+        ``real_lengths``, DG's definition), taken over the lags where both
+        curves are defined; NaN (with a logged warning) if there is no such lag.
 
     Raises:
         ValueError: as :func:`autocorrelation`.
@@ -159,9 +191,9 @@ def acf_mse(
     real = np.asarray(real)
     synthetic = np.asarray(synthetic)
     max_lag = _shared_max_lag(real, synthetic, max_lag)
-    return _curve_mse(
-        autocorrelation(real, max_lag, real_lengths), autocorrelation(synthetic, max_lag, synthetic_lengths)
-    )
+    real_curve = autocorrelation(real, max_lag, real_lengths)
+    weights = lag_weights(real_lengths, len(real_curve) + 1)
+    return _curve_mse(real_curve, autocorrelation(synthetic, max_lag, synthetic_lengths), weights)
 
 
 def acf_mse_per_feature(
@@ -181,7 +213,8 @@ def acf_mse_per_feature(
         synthetic_lengths: int [M] active steps, or ``None``.
 
     Returns:
-        float64 [K]: entry k is the ACF-MSE of column k (NaN where undefined).
+        float64 [K]: entry k is the ACF-MSE of column k (NaN where undefined),
+        lags weighted as in :func:`acf_mse`.
 
     Raises:
         ValueError: the arrays are not 3-D or differ in K, or as :func:`autocorrelation`.
@@ -195,4 +228,5 @@ def acf_mse_per_feature(
     max_lag = _shared_max_lag(real, synthetic, max_lag)
     real_curves = autocorrelation_per_feature(real, real_lengths, max_lag)
     synthetic_curves = autocorrelation_per_feature(synthetic, synthetic_lengths, max_lag)
-    return np.array([_curve_mse(r, s) for r, s in zip(real_curves, synthetic_curves)])
+    weights = lag_weights(real_lengths, real_curves.shape[1] + 1)
+    return np.array([_curve_mse(r, s, weights) for r, s in zip(real_curves, synthetic_curves)])
