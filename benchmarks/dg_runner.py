@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks.common import (Job, StepClock, median_seconds, peak_rss_mib, read_case, rss_mib, run_measurements,
-                               write_json)
+from benchmarks.common import (Architecture, Job, StepClock, median_seconds, peak_rss_mib, read_case, rss_mib,
+                               run_measurements, write_json)
 
 
 def matmul_flops(tf, size: int, threads: int, repeats: int = 5) -> float:
@@ -35,27 +35,12 @@ def matmul_flops(tf, size: int, threads: int, repeats: int = 5) -> float:
     return threads * 2.0 * size**3 / best
 
 
-def run(job: Job) -> dict:
-    """Train and generate as ``job`` says; returns the measurements."""
-    import tensorflow as tf
+def paper_config(arch: Architecture, **fields):
+    """A ``DGConfig`` with ``arch``'s network sizes (same for the critic and the auxiliary critic), no
+    training figures, and ``fields``."""
+    from dg_tf import DGConfig
 
-    from dg_tf import Dataset, DGConfig, DoppelGANger, Output
-    from dg_tf.runtime import configure_cpu_threads
-
-    configure_cpu_threads(job.threads)  # as dg_tf's command line tools do
-    from dg_tf.training import Progress
-
-    case = read_case(job.case_file)
-    dataset = Dataset(
-        case["features"], case["attributes"], case["gen_flags"],
-        [Output.from_dict(o) for o in case["feature_outputs"]],
-        [Output.from_dict(o) for o in case["attribute_outputs"]],
-    )
-    baseline = rss_mib()  # framework loaded, data read, no model yet
-    peak_flops = matmul_flops(tf, job.matmul_size, job.threads)
-    arch = job.arch
-    config = DGConfig(
-        sample_len=job.sample_len,
+    return DGConfig(
         attribute_noise_dim=arch.noise_dim,
         addi_attribute_noise_dim=arch.noise_dim,
         feature_noise_dim=arch.noise_dim,
@@ -67,12 +52,38 @@ def run(job: Job) -> dict:
         critic_hidden_units=arch.critic_units,
         aux_critic_hidden_layers=arch.critic_layers,
         aux_critic_hidden_units=arch.critic_units,
-        batch_size=job.batch_size,
-        epochs=job.epochs,
-        generate_batch_size=job.gen_batch,
         figure_every=0,
-        seed=job.seed,
+        **fields,
     )
+
+
+def case_dataset(case_file: str):
+    """The ``dg_tf.Dataset`` of a file written by :func:`benchmarks.common.write_case`."""
+    from dg_tf import Dataset, Output
+
+    case = read_case(case_file)
+    return Dataset(
+        case["features"], case["attributes"], case["gen_flags"],
+        [Output.from_dict(o) for o in case["feature_outputs"]],
+        [Output.from_dict(o) for o in case["attribute_outputs"]],
+    )
+
+
+def run(job: Job) -> dict:
+    """Train and generate as ``job`` says; returns the measurements."""
+    import tensorflow as tf
+
+    from dg_tf import DoppelGANger
+    from dg_tf.runtime import configure_cpu_threads
+
+    configure_cpu_threads(job.threads)  # as dg_tf's command line tools do
+    from dg_tf.training import Progress
+
+    dataset = case_dataset(job.case_file)
+    baseline = rss_mib()  # framework loaded, data read, no model yet
+    peak_flops = matmul_flops(tf, job.matmul_size, job.threads)
+    config = paper_config(job.arch, sample_len=job.sample_len, batch_size=job.batch_size, epochs=job.epochs,
+                          generate_batch_size=job.gen_batch, seed=job.seed)
     clock = StepClock()
 
     class Clocked(Progress):

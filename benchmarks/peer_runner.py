@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from benchmarks.common import (
+    Architecture,
     Job,
     StepClock,
     median_seconds,
@@ -42,39 +43,36 @@ from benchmarks.common import (
 PACKAGES = ("torch", "gretel-synthetics", "numpy", "pandas", "category-encoders")
 
 
-def run(job: Job) -> dict:
-    """Train and generate as ``job`` says; returns the measurements."""
+def setup(threads: int, seed: int, critic: Architecture | None) -> None:
+    """Threads, seed and quiet logs for a gretel run; ``critic``: give gretel's critics its size (else 5 x 200)."""
     import torch
 
-    torch.set_num_threads(job.threads)
-    torch.set_num_interop_threads(job.threads)
-    torch.manual_seed(job.seed)
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     warnings.filterwarnings("ignore")  # amp/cuda deprecation chatter on CPU
     logging.getLogger("gretel_synthetics").setLevel(logging.WARNING)
+    if critic is None:
+        return
     from gretel_synthetics.timeseries_dgan import dgan as dgan_module
-    from gretel_synthetics.timeseries_dgan.config import DGANConfig, Normalization, OutputType
     from gretel_synthetics.timeseries_dgan.torch_modules import Discriminator
 
-    arch = job.arch
-    if not job.peer_stock_critic:
-        class SizedDiscriminator(Discriminator):
-            """gretel's Discriminator with the job's size instead of its hard-coded 5 x 200."""
+    class SizedDiscriminator(Discriminator):
+        """gretel's Discriminator with the job's size instead of its hard-coded 5 x 200."""
 
-            def __init__(self, input_dim: int, num_layers: int = 5, num_units: int = 200):
-                super().__init__(input_dim, num_layers=arch.critic_layers, num_units=arch.critic_units)
+        def __init__(self, input_dim: int, num_layers: int = 5, num_units: int = 200):
+            super().__init__(input_dim, num_layers=critic.critic_layers, num_units=critic.critic_units)
 
-        dgan_module.Discriminator = SizedDiscriminator
+    dgan_module.Discriminator = SizedDiscriminator
 
-    case = read_case(job.case_file)
-    features, feature_types = to_codes(case["features"], case["feature_outputs"])
-    attributes, attribute_types = to_codes(case["attributes"], case["attribute_outputs"])
-    lengths = case["gen_flags"].sum(axis=1).astype(int)
-    series = [f[:n] for f, n in zip(features, lengths)]
-    kinds = {"continuous": OutputType.CONTINUOUS, "discrete": OutputType.DISCRETE}
-    length = case["features"].shape[1]
-    config = DGANConfig(
-        max_sequence_len=length,
-        sample_len=job.sample_len,
+
+def paper_config(arch: Architecture, **fields):
+    """gretel's ``DGANConfig`` with ``arch``'s sizes, the auxiliary critic, [0, 1] scaling with per-example
+    (auto-)normalization, on the CPU, and ``fields`` (max_sequence_len, sample_len, batch_size, epochs)."""
+    from gretel_synthetics.timeseries_dgan.config import DGANConfig, Normalization
+
+    return DGANConfig(
         attribute_noise_dim=arch.noise_dim,
         feature_noise_dim=arch.noise_dim,
         attribute_num_layers=arch.attribute_layers,
@@ -85,10 +83,26 @@ def run(job: Job) -> dict:
         normalization=Normalization.ZERO_ONE,
         apply_feature_scaling=True,
         apply_example_scaling=True,
-        batch_size=job.batch_size,
-        epochs=job.epochs,
         cuda=False,
+        **fields,
     )
+
+
+def run(job: Job) -> dict:
+    """Train and generate as ``job`` says; returns the measurements."""
+    setup(job.threads, job.seed, None if job.peer_stock_critic else job.arch)
+    from gretel_synthetics.timeseries_dgan import dgan as dgan_module
+    from gretel_synthetics.timeseries_dgan.config import OutputType
+
+    arch = job.arch
+    case = read_case(job.case_file)
+    features, feature_types = to_codes(case["features"], case["feature_outputs"])
+    attributes, attribute_types = to_codes(case["attributes"], case["attribute_outputs"])
+    lengths = case["gen_flags"].sum(axis=1).astype(int)
+    series = [f[:n] for f, n in zip(features, lengths)]
+    kinds = {"continuous": OutputType.CONTINUOUS, "discrete": OutputType.DISCRETE}
+    config = paper_config(arch, max_sequence_len=case["features"].shape[1], sample_len=job.sample_len,
+                          batch_size=job.batch_size, epochs=job.epochs)
     baseline = rss_mib()  # framework loaded, data read, no model yet
     model = dgan_module.DGAN(config)
     clock = StepClock()
