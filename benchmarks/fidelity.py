@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import logging
 import math
@@ -262,6 +263,15 @@ def _run(python: str, system: str, job: FidelityJob, folder: Path) -> dict[str, 
     return json.loads(result_file.read_text())
 
 
+def code_version(system: str) -> str:
+    """dg_tf: a hash of the ``dg_tf/`` tree as it is now (committed and not); the peer: its venv's package."""
+    if system == PEER:
+        return "gretel-synthetics (peer venv)"
+    listed = subprocess.run(["git", "ls-files", "-s", "dg_tf"], cwd=REPO, capture_output=True, text=True).stdout
+    changed = subprocess.run(["git", "diff", "HEAD", "--", "dg_tf"], cwd=REPO, capture_output=True, text=True).stdout
+    return hashlib.sha1((listed + changed).encode()).hexdigest()[:12]
+
+
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median, min and max over seeds of each measure (seeds where it is undefined left out)."""
     out = {}
@@ -298,7 +308,7 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
                 case=case.name, train_file=data["train_file"], out_file=str(run_folder / "synthetic.npz"),
                 seed=seed, epochs=result["epochs"], batch_size=result["batch_size"], sample_len=case.sample_len,
                 max_length=data["max_length"], num_generate=real.num_series, threads=args.threads,
-                dg_overrides=args.dg_overrides if system == DG else {},
+                dg_overrides=args.dg_overrides if system == DG else {}, code_version=code_version(system),
             )
             logger.info("%s: %s, seed %d", case.name, name, seed)
             timing = _run(pythons[system], system, job, run_folder)

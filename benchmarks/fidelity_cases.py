@@ -188,6 +188,7 @@ class FidelityJob:
         num_generate: series to generate (the training set's size).
         threads: framework threads.
         dg_overrides: dg_tf only: further ``DGConfig`` fields (candidate experiments).
+        code_version: what the system's code was (the run cache's key: a run of changed code is not reused).
     """
 
     case: str
@@ -201,6 +202,7 @@ class FidelityJob:
     num_generate: int
     threads: int
     dg_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    code_version: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
