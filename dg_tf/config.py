@@ -51,6 +51,11 @@ class DGConfig:
             "learned" (a trained vector, init N(0, 0.02)).
         batch_norm_momentum / batch_norm_epsilon: of the attribute MLPs' BatchNorm
             (TF1 decay 0.9, eps 1e-5; Keras' defaults differ).
+        length_floor: no generated series is shorter than the shortest
+            training series (its stop flags before that step are ignored).
+            Lengths are learned from the data either way; when every training
+            series has the same length there are no flags and every generated
+            series has that length.
 
     Transformation:
         self_norm: auto-normalization (§4.2): per-sample min/max become two
@@ -137,6 +142,7 @@ class DGConfig:
     lstm_initial_state: LSTMInitialState = "random"
     batch_norm_momentum: float = 0.9
     batch_norm_epsilon: float = 1e-5
+    length_floor: bool = True
     # transformation
     self_norm: bool = True
     self_norm_eps: float = 1e-4

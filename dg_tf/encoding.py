@@ -34,7 +34,32 @@ from dg_tf.transforms import (
     renormalize_per_sample,
 )
 
-__all__ = ["Encoding"]
+__all__ = ["Encoding", "LengthRule"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LengthRule:
+    """How the generator decides series lengths (paper appendix B, and what the training data allows).
+
+    Attributes:
+        fixed: every training series has this many steps: the generation flag
+            carries no information, so the generator has none and every
+            series has exactly this length (``None``: lengths vary).
+        minimum: the shortest training series: a stop flag on an earlier step
+            is ignored, so no series is shorter (1: any length).
+    """
+
+    fixed: int | None = None
+    minimum: int = 1
+
+    @classmethod
+    def of(cls, lengths: np.ndarray, floor: bool = True) -> "LengthRule":
+        """The rule of training series of these ``lengths`` (int [N], N >= 1); ``floor``: keep the minimum."""
+        lengths = np.asarray(lengths)
+        shortest = int(lengths.min())
+        if (lengths == shortest).all():
+            return cls(fixed=shortest, minimum=shortest)
+        return cls(minimum=max(shortest, 1) if floor else 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +73,9 @@ class Encoding:
         sample_len: S, dividing L.
         self_norm: auto-normalization on.
         self_norm_eps: widening of the per-sample ranges.
+        lengths: how generated lengths are decided (from the training
+            lengths; the default, flags and any length, is a model saved
+            before lengths were learned from the data).
     """
 
     feature_outputs: tuple[Output, ...]
@@ -56,6 +84,7 @@ class Encoding:
     sample_len: int
     self_norm: bool
     self_norm_eps: float
+    lengths: LengthRule = LengthRule()
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, config: DGConfig, source: str = "<dataset>") -> "Encoding":
@@ -69,6 +98,7 @@ class Encoding:
             sample_len,
             config.self_norm,
             config.self_norm_eps,
+            LengthRule.of(dataset.lengths, config.length_floor),
         )
 
     @property
@@ -78,8 +108,9 @@ class Encoding:
 
     @property
     def model_feature_outputs(self) -> list[Output]:
-        """Feature specs the generator emits: the dataset's plus the generation flag."""
-        return [*self.feature_outputs, gen_flag_output()]
+        """Feature specs the generator emits: the dataset's plus the generation flag (none with a fixed length)."""
+        flag = [gen_flag_output()] if self.lengths.fixed is None else []
+        return [*self.feature_outputs, *flag]
 
     @property
     def num_real_attributes(self) -> int:
@@ -90,7 +121,8 @@ class Encoding:
         """Encode a (validated) dataset.
 
         Returns:
-            features float32 [N, L, K + 2] and attributes float32 [N, A_real + A_addi].
+            features float32 [N, L, K + 2] (K without flags for a fixed length)
+            and attributes float32 [N, A_real + A_addi].
         """
         features = dataset.features
         attributes = dataset.attributes.astype(np.float32)
@@ -99,7 +131,8 @@ class Encoding:
                 features, dataset.gen_flags, self.feature_outputs, self.self_norm_eps
             )
             attributes = np.concatenate([attributes, addi], axis=1)
-        features = add_gen_flag_channels(features, dataset.gen_flags, self.sample_len)
+        if self.lengths.fixed is None:
+            features = add_gen_flag_channels(features, dataset.gen_flags, self.sample_len)
         return features.astype(np.float32), attributes
 
     def decode(
@@ -113,7 +146,8 @@ class Encoding:
         """Turn generated encoded data back into a dataset in the input's scale.
 
         Args:
-            features: float32 [N, L, K + 2] generator output (flag channels last).
+            features: float32 [N, L, K + 2] generator output (flag channels
+                last; [N, L, K] for a fixed length).
             attributes: float32 [N, A_real + A_addi] generator output.
             gen_flags: float32 [N, L] generated flags (1 through the end step).
             attribute_probabilities: keep discrete attributes as the generator's
@@ -124,7 +158,8 @@ class Encoding:
             and the flags; features are zero after each series' end.
         """
         real_width = self.num_real_attributes
-        values = discrete_to_one_hot(features[..., :-2], self.feature_outputs)
+        values = features[..., :total_dim(self.feature_outputs)]  # without the flag channels
+        values = discrete_to_one_hot(values, self.feature_outputs)
         if self.self_norm:
             values = renormalize_per_sample(
                 values, attributes[:, real_width:], gen_flags, self.feature_outputs
@@ -149,6 +184,8 @@ class Encoding:
             "sample_len": self.sample_len,
             "self_norm": self.self_norm,
             "self_norm_eps": self.self_norm_eps,
+            "fixed_length": self.lengths.fixed,
+            "min_length": self.lengths.minimum,
         }
 
     @classmethod
@@ -160,4 +197,5 @@ class Encoding:
             int(data["sample_len"]),
             bool(data["self_norm"]),
             float(data["self_norm_eps"]),
+            LengthRule(data.get("fixed_length"), int(data.get("min_length", 1))),
         )

@@ -88,7 +88,7 @@ class DoppelGANger:
         with strategy_scope(c.strategy):
             self.generator = Generator(
                 c, encoding.model_feature_outputs, list(encoding.attribute_outputs),
-                encoding.addi_outputs, encoding.max_length, encoding.sample_len,
+                encoding.addi_outputs, encoding.max_length, encoding.sample_len, encoding.lengths,
                 fused_lstm=not uses_xla(c), synchronized_batch_norm=c.strategy != "default",
                 dtype=policy, name="generator",
             )
@@ -201,6 +201,14 @@ class DoppelGANger:
             dataset.num_samples, dataset.max_length, encoding.sample_len,
             self.config.epochs, trainer.steps_per_epoch,
         )
+        if encoding.lengths.fixed is not None:
+            logger.info("every training series has %d steps: generation flags would carry no information, so the "
+                        "model has none and generates series of exactly %d steps",
+                        encoding.lengths.fixed, encoding.lengths.fixed)
+        elif encoding.lengths.minimum > 1:
+            logger.info("series lengths %d..%d: generated series end at their first stop flag, never before step %d "
+                        "(the shortest training series)", encoding.lengths.minimum,
+                        int(dataset.lengths.max()), encoding.lengths.minimum)
         trainer.train(self.config.epochs, progress)
         self.privacy = trainer.privacy_report()
         if self.privacy is not None:
@@ -389,7 +397,8 @@ class DoppelGANger:
         if auxiliary and self.aux_critic is None:
             raise DGError("auxiliary=True needs a model trained with use_aux_critic=True")
         validate_dataset(dataset, source)
-        if Encoding.for_dataset(dataset, self.config, source) != encoding:
+        if (dataset.feature_outputs, dataset.attribute_outputs, dataset.max_length) != (
+                list(encoding.feature_outputs), list(encoding.attribute_outputs), encoding.max_length):
             raise DataFormatError(source, "outputs", None,
                                   "the dataset's feature/attribute specs or max length differ from the model's")
         features, attributes = encoding.encode(dataset)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dg_tf import DataFormatError, DGError, DoppelGANger, Normalization, Output, OutputType
-from dg_tf.encoding import Encoding
+from dg_tf.encoding import Encoding, LengthRule
 from dg_tf.transforms import to_rollouts
 
 from conftest import make_toy_dataset
@@ -28,10 +28,11 @@ def test_encode_decode_round_trip(tiny_config, self_norm):
 def test_encoding_of_the_real_fcc_mba_data(fcc_mba):
     from dg_tf import DGConfig
     encoding = Encoding.for_dataset(fcc_mba, DGConfig(sample_len=8))
+    # Every series has all 56 steps: no generation flag channels, every generated series 56 steps long.
+    assert encoding.lengths == LengthRule(fixed=56, minimum=56)
     features, attributes = encoding.encode(fcc_mba)
-    assert features.shape == (600, 56, 4) and attributes.shape == (600, 73 + 4)
-    np.testing.assert_array_equal(features[:, :-1, 2], 1)  # continue until the last step
-    np.testing.assert_array_equal(features[:, -1, 2:], [[0, 1]] * 600)
+    assert features.shape == (600, 56, 2) and attributes.shape == (600, 73 + 4)
+    assert [o.is_gen_flag for o in encoding.model_feature_outputs] == [False, False]
     decoded = encoding.decode(features, attributes, fcc_mba.gen_flags)
     np.testing.assert_allclose(decoded.features, fcc_mba.features, atol=2e-6)
 
@@ -125,3 +126,15 @@ def test_edge_case_datasets_train_without_nan(tiny_config, kind):
     assert np.isfinite(sample.features).all()
     assert sample.features.shape[2] == dataset.features.shape[2]
     assert sample.attributes.shape == (16, dataset.attributes.shape[1])
+
+
+def test_encoding_keeps_its_length_rule_and_reads_models_saved_before_it():
+    from dg_tf import DGConfig
+    dataset = make_toy_dataset()  # lengths 2..8
+    encoding = Encoding.for_dataset(dataset, DGConfig(sample_len=2))
+    assert encoding.lengths == LengthRule(minimum=int(dataset.lengths.min()))
+    assert Encoding.from_dict(encoding.to_dict()) == encoding
+    old = {k: v for k, v in encoding.to_dict().items() if k not in ("fixed_length", "min_length")}
+    assert Encoding.from_dict(old).lengths == LengthRule()  # flags, any length: how such models were trained
+    fixed = Encoding.for_dataset(make_toy_dataset(variable_length=False), DGConfig(sample_len=2))
+    assert Encoding.from_dict(fixed.to_dict()).lengths == LengthRule(fixed=8, minimum=8)

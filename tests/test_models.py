@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from dg_tf import DGConfig, Normalization, Output, OutputType
 from dg_tf.data.specs import gen_flag_output
+from dg_tf.encoding import LengthRule
 from dg_tf.models import AttributeCritic, Critic, Generator, generation_flags
 from dg_tf.models.layers import OutputHeads, TF1LSTMCell
 
@@ -147,3 +148,57 @@ def test_critics_score_each_example_independently():
     after = critic(changed, attributes).numpy()
     np.testing.assert_array_equal(after[:3], scores[:3])
     assert after[3, 0] != scores[3, 0]
+
+
+def _stop_everywhere(generator):
+    """Make every record's flag say "stop" (the flag head's bias), after the networks are built."""
+    heads = generator.feature_heads
+    bias = heads.bias.numpy()
+    width = bias.size // generator.sample_len
+    for sub_step in range(generator.sample_len):  # per (sub-step, output) blocks; the flag is the last 2 columns
+        bias[(sub_step + 1) * width - 2] = -50.0
+        bias[(sub_step + 1) * width - 1] = 50.0
+    heads.bias.assign(bias)
+
+
+@pytest.mark.parametrize("minimum, expected", [(1, 1), (5, 5), (12, 12)])
+def test_no_series_ends_before_the_length_floor(minimum, expected):
+    generator = Generator(CONFIG, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+                          lengths=LengthRule(minimum=minimum))
+    forward(generator)
+    _stop_everywhere(generator)
+    for out in (forward(generator, batch=8)[1], generator.generate(forward(generator, batch=8)[0])):
+        # Every step says stop: each series ends at the first step it may, step `minimum` (1-based).
+        np.testing.assert_array_equal(out["lengths"].numpy(), [expected] * 8)
+        features = out["features"].numpy()
+        assert np.all(features[:, expected:, :-2] == 0) and np.all(features[:, :expected, 0] > 0)
+        last_pass_end = math.ceil(expected / 3) * 3
+        assert np.all(features[:, last_pass_end:, -2:] == 0)
+        np.testing.assert_allclose(features[:, :last_pass_end, -2:].sum(-1), 1.0, rtol=1e-5)
+
+
+def test_fixed_length_has_no_flag_channels_and_every_series_that_length():
+    features = FEATURES[:-1]  # no generation flag
+    generator = Generator(CONFIG, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+                          lengths=LengthRule(fixed=7, minimum=7))
+    noise, out = forward(generator, batch=10)
+    generated = generator.generate(noise)
+    full = generator.generate(noise, early_exit=False)
+    for result in (out, generated):
+        assert result["features"].shape == (10, 12, 5)
+        np.testing.assert_array_equal(result["lengths"].numpy(), [7] * 10)
+        np.testing.assert_array_equal(result["gen_flags"].numpy(), np.repeat([[1] * 7 + [0] * 5], 10, axis=0))
+        values = result["features"].numpy()
+        assert np.all(values[:, 7:] == 0) and np.all(values[:, :7, 0] > 0)
+    np.testing.assert_array_equal(generated["features"].numpy(), full["features"].numpy())
+    np.testing.assert_allclose(generated["features"].numpy(), out["features"].numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="generation-flag"):
+        Generator(CONFIG, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3, lengths=LengthRule(fixed=7))
+    with pytest.raises(ValueError, match="generation-flag"):
+        Generator(CONFIG, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3)
+
+
+def test_length_rule_of_the_training_lengths():
+    assert LengthRule.of(np.array([9, 9, 9])) == LengthRule(fixed=9, minimum=9)
+    assert LengthRule.of(np.array([4, 9, 6])) == LengthRule(fixed=None, minimum=4)
+    assert LengthRule.of(np.array([4, 9, 6]), floor=False) == LengthRule(fixed=None, minimum=1)

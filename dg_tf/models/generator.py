@@ -9,8 +9,14 @@ Three networks, run in order:
    (batch generation, §4.1) through one head per (sub-step, output); the last
    output of every record is the 2-way generation flag that ends the series.
 
+Lengths (:class:`LengthRule`, from the training data): when every training
+series has the same length the flags carry no information, so the generator
+has none and every series gets that length (as gretel's DGAN does for fixed
+lengths); otherwise the first "stop" flag ends a series, except that stops
+before the shortest training length are ignored.
+
 Symbols: B batch, L max length, S sample_len, T = L / S passes, D feature
-width including the 2 flag channels, A width of all attributes.
+width including the 2 flag channels (if any), A width of all attributes.
 
 Training runs the LSTM over all T passes at once (:meth:`Generator.call`).
 Generation (:meth:`Generator.generate`) runs it in a few chunks of passes and,
@@ -32,6 +38,7 @@ import tensorflow as tf
 
 from dg_tf.config import DGConfig
 from dg_tf.data.specs import Output, total_dim
+from dg_tf.encoding import LengthRule
 from dg_tf.models.layers import MLP, OutputHeads, TF1LSTM, discretize, row_split_sizes
 from dg_tf.seeding import derive_seed
 
@@ -70,13 +77,18 @@ def _steps(records: tf.Tensor, sample_len: int) -> tf.Tensor:
     return tf.reshape(tf.transpose(records, [1, 0, 2]), [batch_size, passes * sample_len, -1])
 
 
-def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int):
+def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
+               minimum: int):
     """Generation flags of P passes of steps and the mask they imply (:func:`generation_flags`, per chunk).
 
     Args:
-        features: float32 [B, P*S, D] the passes' steps (flag channels last).
+        features: float32 [B, P*S, D] the passes' steps (flag channels last,
+            unless ``fixed``).
         alive: bool [B], the series has not ended before these passes.
         sample_len: S.
+        first_step: index of the passes' first step in the whole series.
+        fixed, minimum: the model's :class:`LengthRule` (plain values: tf.function
+            caches its traces by them).
 
     Returns:
         mask bool [B, P*S, D] (feature channels: up to the series' end; flag
@@ -84,7 +96,15 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int):
         and alive after the passes, bool [B].
     """
     batch_size, steps, width = _batch_size(features), features.shape[1], features.shape[2]
-    stops = tf.cast(features[..., -1] > features[..., -2], tf.int32)  # the flag's argmax is 1: "stop"
+    if fixed is not None:  # every series has the fixed length: no flag channels
+        active = tf.fill([batch_size], min(max(fixed - first_step, 0), steps))
+        ends = tf.tile(active[:, None], [1, width])
+        mask = tf.range(steps)[None, :, None] < ends[:, None, :]
+        gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
+        return mask, gen_flags, tf.fill([batch_size], first_step + steps < fixed)
+    stops = features[..., -1] > features[..., -2]  # the flag's argmax is 1: "stop"
+    allowed = first_step + tf.range(steps) >= minimum - 1  # no series ends before the shortest real one
+    stops = tf.cast(tf.logical_and(stops, allowed[None, :]), tf.int32)
     first_stop = tf.argmax(tf.concat([stops, tf.ones([batch_size, 1], tf.int32)], axis=1), axis=1,
                            output_type=tf.int32)  # = steps when it never stops
     active = tf.where(alive, tf.minimum(first_stop + 1, steps), 0)  # recorded flags of each series
@@ -99,17 +119,19 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int):
 # ops take several times longer); the activations (sigmoid/tanh, slower in XLA)
 # stay outside.
 @tf.function(jit_compile=True)
-def _masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int):
+def _masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
+                  minimum: int):
     """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``."""
     features = _steps(records, sample_len)
-    mask, gen_flags, alive = _flag_mask(features, alive, sample_len)
+    mask, gen_flags, alive = _flag_mask(features, alive, sample_len, first_step, fixed, minimum)
     return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
 
 
 @tf.function(jit_compile=True)
-def _step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int):
+def _step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
+               minimum: int):
     """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
-    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len)
+    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len, first_step, fixed, minimum)
     return tf.cast(mask, tf.float32), gen_flags, alive
 
 
@@ -118,12 +140,14 @@ class Generator(keras.Model):
 
     Args:
         config: the hyperparameters (noise widths, layer sizes, initial state, BatchNorm).
-        feature_outputs: feature specs, the generation flag last.
+        feature_outputs: feature specs, the generation flag last (none with
+            a fixed length).
         attribute_outputs: real attribute specs (may be empty).
         addi_outputs: additional (min/max) attribute specs (empty when
             auto-normalization is off).
         max_length: L.
         sample_len: S, dividing L.
+        lengths: how lengths are decided (default: by the flags, any length).
         fused_lstm: run the LSTM as ``BlockLSTM`` (``False`` where XLA compiles it).
         synchronized_batch_norm: BatchNorm statistics over the global batch of
             all replicas of a ``tf.distribute`` strategy.
@@ -142,15 +166,19 @@ class Generator(keras.Model):
         addi_outputs: Sequence[Output],
         max_length: int,
         sample_len: int,
+        lengths: LengthRule = LengthRule(),
         *,
         fused_lstm: bool = True,
         synchronized_batch_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not feature_outputs or not feature_outputs[-1].is_gen_flag:
-            raise ValueError("feature_outputs must end with the generation-flag output")
+        flagged = bool(feature_outputs) and feature_outputs[-1].is_gen_flag
+        if flagged == (lengths.fixed is not None):
+            raise ValueError("feature_outputs must end with the generation-flag output unless the length is fixed, "
+                             "and only then")
         self.config = config
+        self.lengths = lengths
         self.feature_outputs = list(feature_outputs)
         self.attribute_outputs = list(attribute_outputs)
         self.addi_outputs = list(addi_outputs)
@@ -265,9 +293,9 @@ class Generator(keras.Model):
             training: BatchNorm in training mode (batch statistics, updates).
 
         Returns:
-            dict with ``features`` float32 [B, L, D] (flag channels last; feature
-            channels zero after each series' end, flag channels zero from the
-            pass after the end), ``attributes`` float32 [B, A] (real then
+            dict with ``features`` float32 [B, L, D] (flag channels last, none
+            with a fixed length; feature channels zero after each series' end,
+            flag channels zero from the pass after the end), ``attributes`` float32 [B, A] (real then
             additional, discrete ones as probabilities: what the critics see),
             ``gen_flags`` float32 [B, L] and ``lengths`` int32 [B].
         """
@@ -347,12 +375,12 @@ class Generator(keras.Model):
                 )
                 part = tf.cond(
                     tf.reduce_any(alive),
-                    lambda inputs=inputs, states=states, alive=alive: self._chunk(
-                        inputs, states, alive, training, constant_gates),
+                    lambda inputs=inputs, states=states, alive=alive, start=start: self._chunk(
+                        inputs, states, alive, training, constant_gates, start * self.sample_len),
                     lambda empty=empty: empty,
                 )
             else:
-                part = self._chunk(inputs, states, alive, training, constant_gates)
+                part = self._chunk(inputs, states, alive, training, constant_gates, start * self.sample_len)
             features, flags, alive, states = part
             parts.append((features, flags))
             start += length
@@ -365,7 +393,7 @@ class Generator(keras.Model):
             "lengths": tf.cast(tf.reduce_sum(gen_flags, axis=1), tf.int32),
         }
 
-    def _chunk(self, inputs, states, alive, training, constant_gates):
+    def _chunk(self, inputs, states, alive, training, constant_gates, first_step: int):
         """Run P passes from ``states``.
 
         Args:
@@ -379,6 +407,7 @@ class Generator(keras.Model):
                 :meth:`~dg_tf.models.layers.TF1LSTM.constant_gate_inputs` (the
                 first layer's from the attributes) to run the layers as
                 ``run_inference``; ``None``: as ``call``.
+            first_step: index of the chunk's first step in the series.
 
         Returns:
             features [B, P*S, D] (masked), gen_flags [B, P*S], alive after the
@@ -394,8 +423,9 @@ class Generator(keras.Model):
                 hidden, state = layer(hidden, initial_state=state)
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
+        rule = (self.sample_len, first_step, self.lengths.fixed, self.lengths.minimum)
         if not training:
-            features, gen_flags, alive = _masked_steps(records, alive, self.sample_len)
+            features, gen_flags, alive = _masked_steps(records, alive, *rule)
             return features, gen_flags, alive, new_states
-        mask, gen_flags, alive = _step_mask(tf.stop_gradient(records), alive, self.sample_len)
+        mask, gen_flags, alive = _step_mask(tf.stop_gradient(records), alive, *rule)
         return _steps(records, self.sample_len) * mask, gen_flags, alive, new_states
