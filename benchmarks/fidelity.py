@@ -134,7 +134,9 @@ def prepare(case: FidelityCase, args: argparse.Namespace, folder: Path) -> dict[
         train_ids, held_ids = split_ids(ids)
         train_frame = frame[frame[case.id_column].isin(train_ids)]
         train_file = folder / "train.csv"
-        train_frame.to_csv(train_file, index=False)
+        tmp = folder / ".train.csv.tmp"
+        train_frame.to_csv(tmp, index=False)
+        os.replace(tmp, train_file)  # a runner of another harness call may be reading the old one
         length = _padded(int(train_frame.groupby(case.id_column).size().max()), case.sample_len)
         held_frame = frame[frame[case.id_column].isin(held_ids)]
         held_length = max(length, int(held_frame.groupby(case.id_column).size().max()))
