@@ -65,6 +65,10 @@ class DGConfig:
         self_norm: auto-normalization (§4.2): per-sample min/max become two
             generated "additional attributes" per continuous feature column.
         self_norm_eps: widening of each per-sample min/max (original: 1e-4).
+        self_norm_within_range: generate each half range as a fraction of the
+            room its midpoint leaves inside the feature's declared range, so
+            every generated value lies in that range (the original's pairs
+            can overshoot it, and decoding then clips).
 
     Loss (§4.3, appendix B):
         use_aux_critic: train the auxiliary attribute critic.
@@ -151,6 +155,7 @@ class DGConfig:
     # transformation
     self_norm: bool = True
     self_norm_eps: float = 1e-4
+    self_norm_within_range: bool = False
     # loss
     use_aux_critic: bool = True
     aux_critic_weight: float = 1.0

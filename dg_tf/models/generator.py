@@ -271,7 +271,23 @@ class Generator(keras.Model):
             return real_soft, real_hard
         hidden = self.addi_mlp(tf.concat([noise["addi_attribute"], real_hard], axis=-1), training=training)
         addi = tf.cast(self.addi_heads(hidden), tf.float32)
+        if self.config.self_norm_within_range:
+            addi = self._within_range(addi)
         return tf.concat([real_soft, addi], axis=-1), tf.concat([real_hard, tf.stop_gradient(addi)], axis=-1)
+
+    def _within_range(self, addi: tf.Tensor) -> tf.Tensor:
+        """(mid, half) pairs [B, 2C] with each half scaled by the room its mid leaves inside the feature's bounds.
+
+        The head's half h in (0, 1) becomes ``h * min(mid - low, high - mid)``,
+        so ``[mid - half, mid + half]`` lies inside the feature's declared
+        range and so does every rescaled value. Real pairs satisfy this (up to
+        ``self_norm_eps``), so no real range is out of reach.
+        """
+        low, high = (tf.constant([o.normalization.bounds[i] for o in self.addi_outputs[0::2]], tf.float32)
+                     for i in (0, 1))
+        mid, half = addi[:, 0::2], addi[:, 1::2]
+        half = half * tf.minimum(mid - low, high - mid)
+        return tf.reshape(tf.stack([mid, half], axis=-1), tf.shape(addi))
 
     def update_batch_norm_statistics(self, noise: dict[str, tf.Tensor]) -> None:
         """Move the BatchNorm moving statistics as one more training-mode forward pass on ``noise`` would.
