@@ -30,7 +30,8 @@ triple and three real long tables) it
 
 It writes ``fidelity.json`` (every run and score, the machine, date and
 commit) and ``fidelity.md`` (median over seeds with the min-max spread, the
-floor, and which system wins each measure) to ``--out``. Runs are cached in
+floor, and which system wins each measure) to ``--out``. Runs are
+single-threaded and ``--jobs`` of them (default: one per core) run at once. Runs are cached in
 ``--out/runs`` by their job: a second call reruns only what changed (for
 example dg_tf with other ``--dg-overrides`` under another ``--tag``), so the
 peer trains once.
@@ -42,6 +43,7 @@ Run from the repository root, in dg_tf's environment; the tables are read from
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -97,7 +99,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dg-overrides", type=json.loads, default={}, metavar="JSON",
                         help="further DGConfig fields for dg_tf (candidate experiments; use with --tag)")
     parser.add_argument("--tag", default="", help="name of the dg_tf variant in the cache and the report")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="framework threads per run")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="framework threads per run (default 1: PyTorch's spinning OpenMP threads slow down "
+                             "badly beside other work, and single-threaded runs side by side use the cores best)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="runs at a time (default: one per core)")
     parser.add_argument("--peer-venv", type=Path, default=DEFAULT_VENV, help="the peer's venv (built if missing)")
     args = parser.parse_args(argv)
     args.cases = [n.strip() for n in args.cases.split(",") if n.strip()]
@@ -106,7 +112,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         unknown = [n for n in names if n not in known]
         if unknown or not names:
             parser.error(f"{option}: unknown {unknown or 'empty'}; choose from {', '.join(known)}")
-    for name in ("seeds", "epochs", "max_series", "threads"):
+    for name in ("seeds", "epochs", "max_series", "threads", "jobs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -301,9 +307,9 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
         "floor": score(real, held, held, label, case.sample_len, floor=True),
         "systems": {},
     }
+    planned = []
     for system in args.systems:
         name = f"{system}-{args.tag}" if system == DG and args.tag else system
-        runs = []
         for seed in range(args.seeds):
             run_folder = folder / name / f"seed{seed}"
             job = FidelityJob(
@@ -312,11 +318,21 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
                 max_length=data["max_length"], num_generate=real.num_series, threads=args.threads,
                 dg_overrides=args.dg_overrides if system == DG else {}, code_version=code_version(system),
             )
-            logger.info("%s: %s, seed %d", case.name, name, seed)
-            timing = _run(pythons[system], system, job, run_folder)
-            synthetic = Series.load(job.out_file)
-            runs.append({"seed": seed, **timing, "score": score(real, held, synthetic, label, case.sample_len)})
-        result["systems"][name] = {"runs": runs, "summary": _summary(runs)}
+            planned.append((name, system, seed, job, run_folder))
+
+    def run_one(plan):
+        name, system, seed, job, run_folder = plan
+        logger.info("%s: %s, seed %d", case.name, name, seed)
+        return _run(pythons[system], system, job, run_folder)
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:  # each run is its own process
+        timings = list(pool.map(run_one, planned))
+    for (name, _, seed, job, _), timing in zip(planned, timings):
+        runs = result["systems"].setdefault(name, {"runs": []})["runs"]
+        runs.append({"seed": seed, **timing,
+                     "score": score(real, held, Series.load(job.out_file), label, case.sample_len)})
+    for entry in result["systems"].values():
+        entry["summary"] = _summary(entry["runs"])
     return result
 
 
