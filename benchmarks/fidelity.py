@@ -230,7 +230,7 @@ def score(real: Series, held: Series, other: Series, label_attribute: int, sampl
     else:
         accuracies = {}
     measures = {
-        "acf_mse": float(np.nanmean(acf)),
+        "acf_mse": float(np.nanmean(acf)) if np.isfinite(acf).any() else float("nan"),
         "length_w1": float(wasserstein1(real.lengths, other.lengths) / longest),
         "short_fraction": float(np.mean(other.lengths < shortest)),
         "too_short_fraction": float(np.mean(other.lengths < shortest - sample_len)),

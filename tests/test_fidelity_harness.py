@@ -1,0 +1,128 @@
+"""``benchmarks.fidelity``: its scoring on series whose answers are known, its data helpers, a CI-sized run.
+
+The peer side needs its own venv and the shared tables; CI runs dg_tf alone on
+the bundled FCC MBA data (``--systems dg_tf``), a few series and one epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from benchmarks.fidelity import score  # noqa: E402
+from benchmarks.fidelity_cases import (  # noqa: E402
+    CASES, HOLDOUT_FRACTION, Series, batch_size, label_text, split_ids, table_series,
+)
+
+
+def _series(lengths, labels, length=12, seed=0, period=4.3):
+    rng = np.random.default_rng(seed)
+    lengths = np.asarray(lengths)
+    steps = np.arange(length)
+    values = 5 + 3 * np.sin(2 * np.pi * steps / period + rng.uniform(0, 6, (len(lengths), 1)))
+    values = values + rng.normal(0, 0.1, values.shape)
+    values = np.where(steps < lengths[:, None], values, 0.0)[..., None]
+    return Series(values, lengths, np.array(labels, dtype=str)[:, None], ("x",), ("kind",))
+
+
+def test_score_of_the_real_data_itself_is_zero_and_of_known_differences_is_exact():
+    real = _series([10, 12, 12, 8, 10, 12], ["a", "a", "b", "b", "a", "b"])
+    held = _series([12, 9, 11, 12], ["a", "b", "a", "b"], seed=1)
+    same = score(real, held, real, label_attribute=0, sample_len=2)
+    for measure in ("acf_mse", "length_w1", "short_fraction", "too_short_fraction", "attribute_tv",
+                    "statistic_w1", "statistic_w1_by_label"):
+        assert same[measure] == 0.0, measure
+    # All series of length 1 and of one label: every length measure is known by hand.
+    ones = Series(real.features.copy(), np.ones(6, dtype=np.int64), np.full((6, 1), "a"), ("x",), ("kind",))
+    ones.features[:, 1:] = 0.0
+    result = score(real, held, ones, label_attribute=0, sample_len=2)
+    assert result["short_fraction"] == 1.0 and result["too_short_fraction"] == 1.0
+    assert result["length_w1"] == pytest.approx((np.mean([10, 12, 12, 8, 10, 12]) - 1) / 12)
+    assert result["attribute_tv"] == pytest.approx(0.5)  # real 1/2 "a", synthetic all "a"
+    assert result["tstr"] is None  # one label: no classifier can be trained
+    assert result["detail"]["lengths"] == {"min": 1, "mean": 1.0, "max": 1, "std": 0.0, "real_min": 8,
+                                           "real_mean": pytest.approx(64 / 6), "real_max": 12}
+    # too short by more than one sample_len: length 5 vs shortest 8 and S=2 counts, length 7 does not.
+    shorter = Series(real.features, np.array([5, 7, 12, 12, 12, 12]), real.labels, ("x",), ("kind",))
+    result = score(real, held, shorter, label_attribute=0, sample_len=2)
+    assert result["short_fraction"] == pytest.approx(2 / 6) and result["too_short_fraction"] == pytest.approx(1 / 6)
+
+
+def test_score_scales_features_by_the_real_training_range():
+    real = _series([12] * 6, ["a", "b"] * 3)
+    shifted = Series(real.features + 6.0 * (real.features != 0), real.lengths, real.labels, ("x",), ("kind",))
+    result = score(real, real, shifted, label_attribute=0, sample_len=1)
+    active = real.features[real.features != 0]
+    assert result["statistic_w1"] == pytest.approx(6.0 / np.ptp(active), rel=1e-9)  # a shift of 6 in units of the range
+    # Shape unchanged: only 2-step windows (r = +-1 exactly, DG zeroes |r| > 1 after rounding) may differ.
+    assert result["acf_mse"] < 0.005
+    assert result["tstr"] is not None
+
+
+def test_floor_tstr_trains_on_the_real_training_series():
+    real = _series([12] * 8, ["a"] * 4 + ["b"] * 4, period=3)
+    real.features[4:] *= 0.1  # label b: small values, easy to tell apart
+    held = Series(real.features[[0, 5]], real.lengths[[0, 5]], real.labels[[0, 5]], ("x",), ("kind",))
+    floor = score(real, held, held, label_attribute=0, sample_len=1, floor=True)
+    assert floor["tstr"] == 1.0
+    assert set(floor["detail"]["tstr"]) == {"mlp", "naive_bayes", "logistic_regression", "decision_tree", "linear_svm"}
+
+
+def test_split_batch_and_labels():
+    train, held = split_ids(np.arange(100, 200))
+    assert len(held) == round(HOLDOUT_FRACTION * 100) and len(train) == 75
+    assert not set(train) & set(held) and set(train) | set(held) == set(range(100, 200))
+    np.testing.assert_array_equal(split_ids(np.arange(100, 200))[1], held)  # seeded
+    assert [batch_size(n) for n in (60, 75, 150, 450, 101)] == [60, 75, 75, 90, 50]
+    np.testing.assert_array_equal(label_text(np.array([9.0, 3, "x"], dtype=object)), ["9", "3", "x"])
+    np.testing.assert_array_equal(label_text(np.array([2.5, 7])), ["2.5", "7"])
+
+
+def test_table_series_pads_groups_in_id_order():
+    frame = pd.DataFrame({"series_id": [2, 2, 1, 1, 1], "step": [0, 1, 0, 1, 2], "class": [7, 7, 3, 3, 3],
+                          "dim_0": [0.5, 0.6, 1.0, 2.0, 3.0]})
+    series = table_series(frame, CASES["pickup_gesture"], length=4)
+    np.testing.assert_array_equal(series.lengths, [3, 2])
+    np.testing.assert_array_equal(series.features[:, :, 0], [[1, 2, 3, 0], [0.5, 0.6, 0, 0]])
+    np.testing.assert_array_equal(series.labels, [["3"], ["7"]])
+    with pytest.raises(ValueError, match="more than L=2"):
+        table_series(frame, CASES["pickup_gesture"], length=2)
+
+
+def test_series_file_round_trip(tmp_path):
+    series = _series([3, 12], ["a", "b"])
+    series.save(tmp_path / "s.npz")
+    back = Series.load(tmp_path / "s.npz")
+    np.testing.assert_array_equal(back.features, series.features)
+    np.testing.assert_array_equal(back.labels, series.labels)
+    assert (back.feature_names, back.attribute_names) == (("x",), ("kind",))
+
+
+def test_ci_sized_run_of_dg_tf_on_the_bundled_data(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fidelity", "--cases", "fcc_mba", "--systems", "dg_tf", "--seeds", "1",
+         "--epochs", "1", "--max-series", "40", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "fidelity.json").read_text())
+    case = report["cases"]["fcc_mba"]
+    assert (case["train_series"], case["held_out_series"], case["batch_size"]) == (30, 10, 30)
+    (run,) = case["systems"]["dg_tf"]["runs"]
+    lengths = run["score"]["detail"]["lengths"]
+    assert lengths["min"] == lengths["max"] == 56  # fixed-length data: every series full length
+    assert run["score"]["short_fraction"] == 0.0 and case["floor"]["length_w1"] == 0.0
+    assert report["commit"] and report["machine"]["cores"] >= 1
+    assert "| acf_mse |" in (tmp_path / "fidelity.md").read_text()
+    bad = subprocess.run([sys.executable, "-m", "benchmarks.fidelity", "--systems", "nope"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown ['nope']" in bad.stderr
