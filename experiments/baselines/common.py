@@ -23,6 +23,8 @@ per record (flag channels last), A attribute columns, B a batch.
 
 from __future__ import annotations
 
+import dataclasses
+
 import abc
 import logging
 import math
@@ -36,7 +38,7 @@ from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Output
 from dg_tf.data.validation import validate_dataset
-from dg_tf.encoding import Encoding
+from dg_tf.encoding import Encoding, LengthRule
 from dg_tf.errors import DGError, TrainingDivergedError
 from dg_tf.models import generation_flags
 from dg_tf.seeding import derive_seed
@@ -69,10 +71,13 @@ def record_encoding(dataset: Dataset, source: str = "<dataset>") -> Encoding:
     """DG's encoding of ``dataset`` with one record per step and no auto-normalization.
 
     ``encoding.encode(dataset)[0]`` is float32 [N, L, D]: the features, then the
-    two generation-flag channels (paper appendix B); ``encoding.model_feature_outputs``
-    are the specs of those D columns.
+    two generation-flag channels (paper appendix B), which the paper's
+    baselines model on fixed-length data too (§5.2: their lengths are part of
+    what they get wrong); ``encoding.model_feature_outputs`` are the specs of
+    those D columns.
     """
-    return Encoding.for_dataset(dataset, DGConfig(sample_len=1, self_norm=False), source)
+    encoding = Encoding.for_dataset(dataset, DGConfig(sample_len=1, self_norm=False), source)
+    return dataclasses.replace(encoding, lengths=LengthRule())
 
 
 def project_records(records: np.ndarray, outputs: Sequence[Output]) -> np.ndarray:

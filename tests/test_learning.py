@@ -1,0 +1,97 @@
+"""DoppelGANger learns a dataset of known structure in seconds (the default suite's fidelity check).
+
+The toy data: two attribute classes, 70% / 30%, of noisy sinusoids with
+different periods (4 and 8 steps) and different length ranges (17..24 and
+9..14 steps, padded to 24). A small model trained for a few hundred steps
+must be clearly closer to the real data than the same model untrained on
+three things DG is for: the attribute marginal, the length distribution (by
+class too, and never a series shorter than the shortest real one) and the
+autocorrelation at each class's period. Thresholds are set well inside what
+training reaches (measured values in the comments) and well outside what an
+untrained model gives, so a model that does not learn fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dg_tf import Dataset, DGConfig, DoppelGANger, Normalization, Output, OutputType
+from dg_tf.evaluation import autocorrelation, wasserstein1
+
+LENGTH = 24
+PERIODS = (4, 8)
+LENGTH_RANGES = ((17, 24), (9, 14))
+SHARE_OF_FIRST = 0.7
+
+
+def two_class_series(n: int, seed: int) -> Dataset:
+    """n series: class 0 (period 4, 17..24 steps) or class 1 (period 8, 9..14 steps), values in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    classes = (rng.uniform(size=n) > SHARE_OF_FIRST).astype(int)
+    periods = np.array(PERIODS)[classes]
+    low, high = np.array(LENGTH_RANGES).T
+    lengths = rng.integers(low[classes], high[classes] + 1)
+    steps = np.arange(LENGTH)
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    wave = 0.5 + 0.35 * np.sin(2 * np.pi * steps / periods[:, None] + phase) + rng.normal(0, 0.03, (n, LENGTH))
+    flags = (steps < lengths[:, None]).astype(np.float32)
+    return Dataset(
+        features=(np.clip(wave, 0, 1) * flags)[..., None].astype(np.float32),
+        attributes=np.eye(2, dtype=np.float32)[classes],
+        gen_flags=flags,
+        feature_outputs=[Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE)],
+        attribute_outputs=[Output(OutputType.DISCRETE, 2)],
+    )
+
+
+def _summary(data: Dataset) -> dict:
+    classes = data.attributes.argmax(axis=1)
+    lengths = data.lengths
+    acf = {}
+    for c, period in enumerate(PERIODS):
+        rows = classes == c
+        acf[c] = (autocorrelation(data.features[rows, :, 0], lengths=lengths[rows])[period - 1]
+                  if rows.sum() >= 2 else np.nan)
+    return {"share": float(np.mean(classes == 0)), "lengths": lengths, "classes": classes, "acf": acf}
+
+
+@pytest.fixture(scope="module")
+def learned():
+    real = two_class_series(240, seed=0)
+    config = DGConfig(
+        sample_len=2, attribute_hidden_units=32, feature_lstm_units=32, critic_hidden_layers=2,
+        critic_hidden_units=64, aux_critic_hidden_layers=2, aux_critic_hidden_units=64,
+        batch_size=60, epochs=150, figure_every=0, seed=3,
+    )
+    untrained = DoppelGANger(config.replace(epochs=1, generator_lr=1e-12), real.feature_outputs,
+                             real.attribute_outputs).fit(real)
+    model = DoppelGANger(config, real.feature_outputs, real.attribute_outputs).fit(real)
+    n = 1000
+    return _summary(real), _summary(untrained.generate(n, seed=1)), _summary(model.generate(n, seed=1))
+
+
+def test_attribute_marginal_is_learned(learned):
+    real, untrained, trained = learned
+    assert abs(trained["share"] - real["share"]) < 0.08
+    assert abs(untrained["share"] - real["share"]) > 2 * abs(trained["share"] - real["share"])
+
+
+def test_length_distribution_is_learned_overall_and_by_class(learned):
+    real, untrained, trained = learned
+    assert trained["lengths"].min() >= real["lengths"].min()  # never shorter than the shortest real series
+    w1_trained = wasserstein1(real["lengths"], trained["lengths"])
+    w1_untrained = wasserstein1(real["lengths"], untrained["lengths"])
+    assert w1_trained < 1.5 and w1_trained < 0.5 * w1_untrained
+    # The classes keep their own length ranges: short series are class 1.
+    for c, (low, high) in enumerate(LENGTH_RANGES):
+        lengths = trained["lengths"][trained["classes"] == c]
+        inside = np.mean((lengths >= low - 2) & (lengths <= high + 2))
+        assert inside > 0.7, (c, inside)
+
+
+def test_autocorrelation_peaks_at_each_class_period(learned):
+    real, untrained, trained = learned
+    for c in (0, 1):
+        assert abs(trained["acf"][c] - real["acf"][c]) < 0.3, (c, trained["acf"], real["acf"])
+        assert abs(untrained["acf"][c] - real["acf"][c]) > 2 * abs(trained["acf"][c] - real["acf"][c])
