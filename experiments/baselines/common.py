@@ -23,9 +23,8 @@ per record (flag channels last), A attribute columns, B a batch.
 
 from __future__ import annotations
 
-import dataclasses
-
 import abc
+import dataclasses
 import logging
 import math
 from typing import Callable, Mapping, Sequence
