@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from dg_tf.errors import ConfigError
+from dg_tf.errors import ConfigError, DataFormatError
+from dg_tf.fileio import read_json
+from dg_tf.limits import brief
 
 __all__ = ["DGConfig", "auto_sample_len", "padding_sample_len"]
 
@@ -29,6 +32,8 @@ Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 #: Target number of LSTM passes T = L / S for the automatic sample_len (paper §4.4:
 #: "setting S so that T/S ... is around 50 gives good results").
 TARGET_ROLLOUTS = 50
+#: Every integer field must be below this: TensorFlow takes sizes and counts as int32.
+MAX_INT = 2**31
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,10 +185,14 @@ class DGConfig:
             value = getattr(self, field.name)
             expected = hints[field.name]
             if _accepts_float(expected) and isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, field.name, float(value))
-                continue
+                value = float(value) if abs(value) < MAX_INT else math.inf
+                object.__setattr__(self, field.name, value)
             if not _matches(value, expected):
-                raise ConfigError(f"{field.name}={value!r} must be of type {_type_name(expected)}")
+                raise ConfigError(f"{field.name}={brief(value)} must be of type {_type_name(expected)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{field.name}={brief(getattr(self, field.name))} must be a finite number")
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+                raise ConfigError(f"{field.name}={brief(value)} must be below 2**31 (TensorFlow's int32 sizes)")
         positive = [
             "attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim",
             "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units",
@@ -243,7 +252,7 @@ class DGConfig:
         """A copy with ``changes`` applied (validated like a new config)."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+            raise ConfigError(f"unknown config field(s): {brief(', '.join(map(str, unknown)), 200)}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -265,11 +274,18 @@ class DGConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "DGConfig":
-        """Read a JSON config file; errors name the file."""
+        """Read a JSON config file (bounded, see :func:`dg_tf.fileio.read_json`); errors name the file.
+
+        Raises:
+            ConfigError: the file is missing, not a regular file, not JSON, or
+                holds an invalid config; the message starts with the path.
+        """
         try:
-            return cls.from_json(Path(path).read_text())
-        except (OSError, json.JSONDecodeError, ConfigError) as err:
-            raise ConfigError(f"{path}: {err}") from err
+            return cls.from_dict(read_json(path))
+        except DataFormatError as err:
+            raise ConfigError(str(err)) from None
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
 
 
 def auto_sample_len(max_length: int) -> int:

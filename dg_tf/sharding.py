@@ -35,7 +35,6 @@ import logging
 import math
 import re
 import time
-import zipfile
 from pathlib import Path
 from typing import IO, Any, Iterator, Protocol
 
@@ -44,11 +43,12 @@ import pandas as pd
 
 from dg_tf.cli import format_duration
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.loading import save_npz
+from dg_tf.data.loading import NpyMember, open_npz, save_npz
 from dg_tf.data.specs import Output
 from dg_tf.data.validation import validate_attributes
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write
+from dg_tf.limits import brief
 from dg_tf.model import CONFIG_FILE, MODEL_FILE, WEIGHTS_PREFIX
 from dg_tf.seeding import derive_seed
 from dg_tf.tabular import SERIES_ID, TableSchema, to_dataframe, write_table
@@ -72,7 +72,7 @@ MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "dg_tf-shards-1"
 #: File suffix of a shard, per output format.
 SHARD_SUFFIX = {"npz": ".npz", "csv": ".csv", "parquet": ".parquet"}
-_ATTRIBUTE_MEMBER = "data_attribute.npy"
+_ATTRIBUTE_KEY = "data_attribute"
 #: What :func:`~dg_tf.fileio.atomic_write` leaves behind when killed while writing a shard or the manifest.
 _STALE_TEMP = re.compile(r"^\.(part-\d+\.(npz|csv|parquet)|manifest\.json)\.[0-9a-f]{12}\.tmp$")
 _SHARD_FILE = re.compile(r"^part-\d+\.(npz|csv|parquet)$")
@@ -165,32 +165,18 @@ def file_sha256(path: str | Path) -> str:
 
 
 @contextlib.contextmanager
-def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], tuple[int, ...], bool, np.dtype]]:
-    """The open ``data_attribute`` member of an ``.npz``, positioned after its header."""
+def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], NpyMember]]:
+    """The ``data_attribute`` array of an ``.npz``: its stream at the array data, and its header."""
     where = str(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise DataFormatError(where, "file", None, "missing file") from None
-    except (zipfile.BadZipFile, OSError) as err:
-        raise DataFormatError(where, "file", None, f"is not a readable .npz file: {err}") from None
-    with archive, contextlib.ExitStack() as stack:
-        if _ATTRIBUTE_MEMBER not in archive.namelist():
-            raise DataFormatError(where, "data_attribute", None, "missing array")
-        stream = stack.enter_context(archive.open(_ATTRIBUTE_MEMBER))
-        try:
-            version = np.lib.format.read_magic(stream)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if read_header is None:
-                raise ValueError(f".npy format version {version} is not supported")
-            shape, fortran_order, dtype = read_header(stream)
-        except ValueError as err:
-            raise DataFormatError(where, "data_attribute", None, f"unreadable array: {err}") from None
-        if len(shape) != 2 or dtype.kind not in "biuf":
-            raise DataFormatError(where, "data_attribute", None,
-                                  f"must be a numeric [N, A] array, got shape {list(shape)} dtype {dtype}")
-        yield stream, shape, fortran_order, dtype
+    with open_npz(path) as (archive, members):
+        member = members.get(_ATTRIBUTE_KEY)
+        if member is None:
+            raise DataFormatError(where, _ATTRIBUTE_KEY, None, "missing array")
+        if len(member.shape) != 2 or member.dtype.kind not in "biuf":
+            raise DataFormatError(where, _ATTRIBUTE_KEY, None,
+                                  f"must be a numeric [N, A] array, got shape {brief(member.shape)} dtype {member.dtype}")
+        with member.open(archive) as stream:
+            yield stream, member
 
 
 def attribute_rows(path: str | Path) -> tuple[int, int]:
@@ -200,8 +186,8 @@ def attribute_rows(path: str | Path) -> tuple[int, int]:
         DataFormatError: the file is missing, not an ``.npz``, lacks
             ``data_attribute`` or that array is not a numeric matrix.
     """
-    with _attribute_member(Path(path)) as (_, shape, _, _):
-        return shape[0], shape[1]
+    with _attribute_member(Path(path)) as (_, member):
+        return member.shape[0], member.shape[1]
 
 
 def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
@@ -220,10 +206,11 @@ def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
     Raises:
         DataFormatError: as :func:`attribute_rows`, or the array is truncated.
     """
-    with _attribute_member(Path(path)) as (stream, shape, fortran_order, dtype):
+    with _attribute_member(Path(path)) as (stream, member):
+        shape, dtype = member.shape, member.dtype
         n, width = shape
         whole = None
-        if fortran_order:
+        if member.fortran_order:
             whole = np.frombuffer(stream.read(), dtype=dtype).reshape(shape, order="F")
         for start in range(0, n, rows):
             count = min(rows, n - start)
