@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import types
 import typing
@@ -20,7 +21,9 @@ from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import read_json
 from dg_tf.limits import brief
 
-__all__ = ["DGConfig", "auto_sample_len", "padding_sample_len"]
+__all__ = ["DGConfig", "RESUMABLE_FIELDS", "auto_sample_len", "padding_sample_len"]
+
+logger = logging.getLogger(__name__)
 
 LSTMInitialState = Literal["random", "zero", "learned"]
 _INITIAL_STATES = typing.get_args(LSTMInitialState)
@@ -34,6 +37,17 @@ Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 TARGET_ROLLOUTS = 50
 #: Every integer field must be below this: TensorFlow takes sizes and counts as int32.
 MAX_INT = 2**31
+#: Fields a resumed run may change (``DGConfig.resumed_with``): they steer the optimization and
+#: the run's bookkeeping, not the networks' shapes, the data encoding or the seeded streams.
+RESUMABLE_FIELDS = frozenset({
+    "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight", "epochs", "batch_size",
+    "critic_rounds", "generator_rounds", "generator_lr", "critic_lr", "aux_critic_lr", "adam_beta1",
+    "adam_beta2", "adam_epsilon", "checkpoint_every", "checkpoints_to_keep", "figure_every",
+    "generate_batch_size", "dp_delta", "jit_compile", "lstm_batch_splits", "steps_per_execution",
+    "input_pipeline", "strategy",
+})
+#: ... except these with differential privacy: the accountant assumes them for the whole run.
+DP_FIXED_FIELDS = frozenset({"batch_size", "critic_rounds"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,6 +268,32 @@ class DGConfig:
         if unknown:
             raise ConfigError(f"unknown config field(s): {brief(', '.join(map(str, unknown)), 200)}")
         return dataclasses.replace(self, **changes)
+
+    def resumed_with(self, changes: dict[str, Any]) -> "DGConfig":
+        """This (a run's saved) config with the ``changes`` of a resumed run, each logged.
+
+        Only :data:`RESUMABLE_FIELDS` may change (with DP, not
+        :data:`DP_FIXED_FIELDS`): learning rates, epochs, batch size, loss
+        weights, checkpointing and performance settings.
+
+        Raises:
+            ConfigError: a change to any other field, naming each with its
+                saved and requested values.
+        """
+        new = self.replace(**changes)
+        changed = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(new, f.name)]
+        fixed = {n for n in changed if n not in RESUMABLE_FIELDS}
+        if self.dp_noise_multiplier is not None:
+            fixed |= DP_FIXED_FIELDS.intersection(changed)
+        if fixed:
+            shown = ", ".join(f"{n} ({getattr(self, n)!r} -> {getattr(new, n)!r})" for n in sorted(fixed))
+            raise ConfigError(
+                f"--resume cannot change {shown}: the run's networks, data encoding, random streams or privacy "
+                "accounting depend on them; start a new run (another --out) instead"
+            )
+        for name in changed:
+            logger.info("resume: %s changed from %r to %r", name, getattr(self, name), getattr(new, name))
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run folder [runs/run-<date>-<time>]")
     parser.add_argument("--logdir", type=Path, default=None, help="TensorBoard folder [RUN/logs]")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its latest checkpoint (its config.json "
-                             "is used; only --epochs may change)")
+                        help="continue the run in --out from its latest finite checkpoint with its config.json; "
+                             "flags may change runtime settings (epochs, learning rates, batch size, loss "
+                             "weights, checkpointing, performance), not the model's structure")
     parser.add_argument("--num-generate", type=int, default=None,
                         help="synthetic series written to RUN/synthetic.npz after training "
                              "[as many as the training set; 0 = none]")
@@ -86,11 +87,10 @@ def _resolve_config(args: argparse.Namespace, run_dir: Path, data_dir: Path) -> 
     saved = run_dir / CONFIG_FILE
     if not saved.is_file():
         fail(f"--resume: {saved} does not exist; nothing to resume")
-    config = DGConfig.from_file(saved)
-    changed = {k: v for k, v in config_overrides(args).items() if k != "epochs" and getattr(config, k) != v}
-    if args.config is not None or changed:
-        fail(f"--resume keeps the run's own config; only --epochs may change (got {sorted(changed) or '--config'})")
-    return config.replace(**{k: v for k, v in config_overrides(args).items() if k == "epochs"})
+    if args.config is not None:
+        fail("--resume continues with the run's own config.json; change runtime settings with their flags "
+             "(e.g. --generator-lr), not --config")
+    return DGConfig.from_file(saved).resumed_with(config_overrides(args))
 
 
 def _data_dir(args: argparse.Namespace, run_dir: Path) -> Path:
