@@ -26,6 +26,7 @@ from dg_tf.training import Progress
 
 __all__ = [
     "add_config_flags",
+    "comma_list",
     "config_from_args",
     "config_overrides",
     "fail",
@@ -124,6 +125,11 @@ def run_main(
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def comma_list(text: str) -> list[str]:
+    """A flag's comma-separated names (``"a, b,"`` -> ``["a", "b"]``)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _check_utf8(argv: Sequence[str]) -> None:
