@@ -36,13 +36,22 @@ from dg_tf.data.specs import Output, total_dim
 from dg_tf.data.validation import check_sample_len, validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
 from dg_tf.errors import ConfigError, DataFormatError, DGError
-from dg_tf.fileio import atomic_write, read_json
-from dg_tf.limits import available_memory, brief, format_bytes
+from dg_tf.fileio import atomic_write, open_regular, read_json
+from dg_tf.limits import available_memory, brief, format_bytes, label
 from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
-from dg_tf.training import AttributeTrainer, Progress, Trainer, is_chief, pack, strategy_scope, uses_xla
+from dg_tf.training import (
+    CHECKPOINT_ERRORS,
+    AttributeTrainer,
+    Progress,
+    Trainer,
+    is_chief,
+    pack,
+    strategy_scope,
+    uses_xla,
+)
 
 __all__ = ["DoppelGANger"]
 
@@ -492,18 +501,21 @@ class DoppelGANger:
         """
         directory = Path(directory)
         for name in (CONFIG_FILE, MODEL_FILE):
-            if not (directory / name).is_file():
+            if not (directory / name).exists():
                 raise DGError(f"{directory}: missing {name}; is this a dg_tf model or run folder?")
         config = DGConfig.from_file(directory / CONFIG_FILE).replace(strategy="default")
         encoding = _read_encoding(directory / MODEL_FILE)
         model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))
         model._build(encoding, str(directory / MODEL_FILE))
         prefix = directory / WEIGHTS_PREFIX
-        if not Path(f"{prefix}.index").is_file():
+        if not Path(f"{prefix}.index").exists():
             raise DGError(f"{directory}: no weights at {prefix} (training not finished?)")
+        for file in prefix.parent.glob(prefix.name + ".*"):
+            with open_regular(file):  # TensorFlow would block on a FIFO or read /dev/zero forever
+                pass
         try:
             model._checkpoint().read(str(prefix)).assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as err:
+        except CHECKPOINT_ERRORS as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
             raise DataFormatError(
                 f"{prefix}.index", "weights", None,
@@ -556,8 +568,9 @@ def _read_encoding(file: Path) -> Encoding:
             try:
                 outputs[name].append(Output.from_dict(item))
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+                detail = f"missing key {err}" if isinstance(err, KeyError) else str(err)
                 raise DataFormatError(where, f"encoding.{name}", i,
-                                      f"not an output spec ({type(err).__name__}: {brief(str(err), 120)})") from None
+                                      f"not an output spec: {label(detail, 200)}") from None
     check_sample_len(encoding["max_length"], encoding["sample_len"], where)
     return Encoding(tuple(outputs["feature_outputs"]), tuple(outputs["attribute_outputs"]), encoding["max_length"],
                     encoding["sample_len"], encoding["self_norm"], float(encoding["self_norm_eps"]))

@@ -98,6 +98,7 @@ from dg_tf.privacy_accounting import PrivacyReport, privacy_report, sampling_pro
 from dg_tf.seeding import derive_seed
 
 __all__ = [
+    "CHECKPOINT_ERRORS",
     "AttributeTrainer",
     "Progress",
     "Trainer",
@@ -221,6 +222,10 @@ def _critic_metrics(prefix: str, loss, real_mean, fake_mean, penalty) -> dict[st
     }
 
 
+#: What reading a damaged or mismatched checkpoint raises (TensorFlow reports a short file as IndexError).
+CHECKPOINT_ERRORS = (AssertionError, ValueError, IndexError, KeyError, tf.errors.OpError)
+
+
 def checkpoint_problem(path: str) -> str | None:
     """Why the checkpoint at ``path`` is unusable (a non-finite tensor, unreadable), or ``None``."""
     try:
@@ -228,7 +233,7 @@ def checkpoint_problem(path: str) -> str | None:
         for name, dtype in sorted(reader.get_variable_to_dtype_map().items()):
             if dtype.is_floating and not np.isfinite(reader.get_tensor(name)).all():
                 return f"tensor {name} holds NaN or Inf"
-    except (tf.errors.OpError, ValueError) as err:
+    except CHECKPOINT_ERRORS as err:
         return f"unreadable ({type(err).__name__})"
     return None
 
@@ -462,7 +467,7 @@ class _EpochLoop:
             return 0
         try:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as err:
+        except CHECKPOINT_ERRORS as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
             raise DGError(f"{latest}: the checkpoint does not match the model built from the run's config "
                           f"({first[:200]}); a resumed run must keep the networks it started with") from None
