@@ -200,11 +200,14 @@ def brief(value: Any, width: int = 80) -> str:
 
 
 def label(name: Any, width: int = 60) -> str:
-    """A name read from a file (an array or column name) as error text.
+    """A name or message read from a file as error text: one line of at most ``width`` characters.
 
-    Itself when it is a short printable string, else :func:`brief` (quoted,
-    escaped, bounded): the error stays one line of bounded length.
+    A printable string is shown as it is (cut with ``...``), other
+    characters escaped (``a\\nb``); anything else as :func:`brief`.
     """
-    if isinstance(name, str) and len(name) <= width and name.isprintable():
-        return name
-    return brief(name, width)
+    if not isinstance(name, str):
+        return brief(name, width)
+    text = name[: width + 1]
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= width else text[: width - 3] + "..."
