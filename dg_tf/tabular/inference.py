@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from dg_tf.errors import DataFormatError
+from dg_tf.limits import brief
 
 __all__ = [
     "ValueClass",
@@ -87,12 +88,12 @@ _OBJECT_CLASSES = {
 
 
 def show(value: Any) -> str:
-    """How errors show a value: ``'a'``, ``3``, ``2.5``, ``2020-01-01 00:00:00`` (no numpy wrappers)."""
+    """How errors show a value: ``'a'``, ``3``, ``2.5``, ``2020-01-01 00:00:00`` (no numpy wrappers; bounded)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, (pd.Timestamp, pd.Timedelta)):
         return str(value)
-    return repr(value)
+    return brief(value)
 
 
 def column_label(name: Hashable) -> str:
@@ -185,7 +186,7 @@ def value_class(series: pd.Series, name: Hashable, source: str) -> ValueClass:
                 f"pandas.to_{cls} (one time zone) first",
             )
         if cls in NUMBERS:
-            _check_finite(numeric_values(series), series, name, source)
+            _check_finite(_object_numbers(series, name, source), series, name, source)
         return cls
     raise DataFormatError(source, column_label(name), None, f"unsupported dtype {dtype}")
 
@@ -197,6 +198,16 @@ def _check_finite(values: np.ndarray, series: pd.Series, name: Hashable, source:
         raise DataFormatError(
             source, column_label(name), int(series.index[row]), f"infinite value {show(values[row])} is not allowed"
         )
+
+
+def _object_numbers(series: pd.Series, name: Hashable, source: str) -> np.ndarray:
+    """:func:`numeric_values` of Python numbers, refusing an integer beyond float64 (``10**400`` in a CSV)."""
+    try:
+        return numeric_values(series)
+    except OverflowError:
+        row = next(i for i, v in series.items() if isinstance(v, int) and abs(v) >= 2**1024)
+        raise DataFormatError(source, column_label(name), int(row),
+                              f"integer {brief(series[row])} is beyond what float64 holds") from None
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
