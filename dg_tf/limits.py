@@ -42,7 +42,6 @@ __all__ = [
     "OUTPUT_DIM",
     "SHARDS",
     "MEMORY_VARIABLE",
-    "LIMITS",
     "available_memory",
     "brief",
     "label",
@@ -95,8 +94,6 @@ OUTPUT_DIM = Limit("DG_TF_MAX_OUTPUT_DIM", 100_000, "columns of one output spec"
 SHARDS = Limit("DG_TF_MAX_SHARDS", 100_000, "shards of one generation")
 #: Overrides the measured available memory (bytes) that generation and loading plan against.
 MEMORY_VARIABLE = "DG_TF_MEMORY_BYTES"
-#: Every limit, for documentation and tests.
-LIMITS = (PICKLE_BYTES, NPZ_BYTES, JSON_BYTES, JSON_DEPTH, OUTPUT_DIM, SHARDS)
 
 
 def _positive_env(variable: str, default: int) -> int:

@@ -61,8 +61,9 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.json"
 MODEL_FORMAT = "dg_tf-model-1"
 WEIGHTS_PREFIX = "weights/weights"
-#: Bytes per network variable while training: float32 weight, two Adam slots, gradient.
-_TRAINING_BYTES_PER_PARAMETER = 16
+#: Bytes per number of the networks while training: float32 value, two Adam slots (activations:
+#: real, fake, interpolated), gradient.
+_TRAINING_BYTES_PER_NUMBER = 16
 #: Seed of the series drawn for the training figures (the same ones every time).
 FIGURE_SEED = 12345
 
@@ -576,16 +577,19 @@ def _read_encoding(file: Path) -> Encoding:
                     encoding["sample_len"], encoding["self_norm"], float(encoding["self_norm_eps"]))
 
 
-def _network_parameters(config: DGConfig, encoding: Encoding) -> int:
-    """About how many numbers the networks' variables hold (Python ints: no overflow).
+def _memory_floats(config: DGConfig, encoding: Encoding) -> int:
+    """About how many numbers the networks' variables and one batch's activations hold (Python ints).
 
-    Dense kernels of the attribute MLPs, the LSTM and its heads, and the
-    critics, whose input is the packed series ``num_packing x L x D``; an
-    estimate for :func:`_check_buildable`, not a count.
+    Variables: dense kernels of the attribute MLPs, the LSTM and its heads,
+    and the critics, whose input is the packed series ``num_packing x L x D``.
+    Activations: per sample of the larger of the training batch (times
+    ``num_packing``) and the generation batch, its series, attributes and
+    the LSTM's gates at each of the L/S passes. An estimate for
+    :func:`_check_buildable`, not a count.
     """
     c = config
-    features, attributes = total_dim(encoding.model_feature_outputs), encoding.num_real_attributes + total_dim(
-        encoding.addi_outputs)
+    features = total_dim(encoding.model_feature_outputs)
+    attributes = encoding.num_real_attributes + total_dim(encoding.addi_outputs)
 
     def mlp(inputs: int, layers: int, units: int, outputs: int) -> int:
         return inputs * units + max(layers - 1, 0) * units * units + units * outputs if layers else inputs * outputs
@@ -600,16 +604,19 @@ def _network_parameters(config: DGConfig, encoding: Encoding) -> int:
     critic = mlp(packed, c.critic_hidden_layers, c.critic_hidden_units, 1)
     if c.use_aux_critic:
         critic += mlp(c.num_packing * attributes, c.aux_critic_hidden_layers, c.aux_critic_hidden_units, 1)
-    return generator + critic
+    per_sample = (encoding.max_length * features + attributes
+                  + encoding.max_length // encoding.sample_len * c.feature_lstm_layers * 8 * units)
+    batch = max(c.batch_size * c.num_packing, c.generate_batch_size)
+    return generator + critic + batch * per_sample
 
 
 def _check_buildable(config: DGConfig, encoding: Encoding, source: str) -> None:
-    """Refuse, before TensorFlow sees them, sizes the networks cannot be built for.
+    """Refuse, before TensorFlow sees them, sizes the networks cannot be built or run for.
 
     No feature column, or no attribute at all (no real attribute and no
     continuous feature whose min/max would become one), would give a
     zero-width layer, which aborts the process inside oneDNN; and networks
-    larger than the available memory would exhaust it.
+    or batches larger than the available memory would exhaust it.
     """
     if not encoding.feature_outputs:
         raise DataFormatError(source, "feature_outputs", None,
@@ -620,12 +627,15 @@ def _check_buildable(config: DGConfig, encoding: Encoding, source: str) -> None:
             "no attributes and no continuous feature (whose per-sample min/max would be attributes): the "
             "attribute generator would have nothing to generate; add an attribute column (a constant one will do)",
         )
-    needed = _TRAINING_BYTES_PER_PARAMETER * _network_parameters(config, encoding)
+    needed = _TRAINING_BYTES_PER_NUMBER * _memory_floats(config, encoding)
     available = available_memory()
     if needed > available:
+        c = config
         raise ConfigError(
             f"{source}: the networks for max_length={encoding.max_length}, sample_len={encoding.sample_len}, "
             f"{total_dim(encoding.model_feature_outputs)} feature and "
-            f"{encoding.num_real_attributes + total_dim(encoding.addi_outputs)} attribute columns would need about "
-            f"{format_bytes(needed)} for weights, optimizer state and gradients; {format_bytes(available)} is available"
+            f"{encoding.num_real_attributes + total_dim(encoding.addi_outputs)} attribute columns, with "
+            f"batch_size={c.batch_size} and generate_batch_size={c.generate_batch_size}, would need about "
+            f"{format_bytes(needed)} for weights, optimizer state, gradients and activations; "
+            f"{format_bytes(available)} is available"
         )

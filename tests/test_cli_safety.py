@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY, make_toy_dataset
-from dg_tf import DataFormatError, DGConfig, DoppelGANger, TableSchema, save_dataset
+from dg_tf import ConfigError, DataFormatError, DGConfig, DoppelGANger, TableSchema, save_dataset
 from dg_tf.cli import run_main
 from dg_tf.generate import main as generate_main
 from dg_tf.prepare import main as prepare_main
@@ -163,4 +163,11 @@ def test_specs_without_columns_are_refused_before_tensorflow(tmp_path, empty):
     with pytest.raises(DataFormatError, match=message) as info:
         model.fit(data, run_dir=tmp_path / "run", source="data_train.npz")
     assert (info.value.file, info.value.array) == ("data_train.npz", field)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_batch_beyond_memory_is_refused_before_building(tmp_path):
+    model = DoppelGANger(DGConfig(**{**TINY, "batch_size": 2**30}), TOY.feature_outputs, TOY.attribute_outputs)
+    with pytest.raises(ConfigError, match=r"with batch_size=1073741824 .* would need about .* TiB"):
+        model.fit(TOY, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()

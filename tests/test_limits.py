@@ -11,7 +11,8 @@ import pytest
 
 from dg_tf import ConfigError, DataFormatError, DGConfig
 from dg_tf.fileio import atomic_folder, read_bytes, read_json
-from dg_tf.limits import JSON_BYTES, LIMITS, MEMORY_VARIABLE, available_memory, brief, format_bytes, label
+from dg_tf import limits
+from dg_tf.limits import JSON_BYTES, MEMORY_VARIABLE, Limit, available_memory, brief, format_bytes, label
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -131,7 +132,9 @@ def test_available_memory_is_measured_or_overridden(monkeypatch):
 
 def test_readme_states_every_limit_and_its_default():
     text = README.read_text()
-    for limit in LIMITS:
+    bounds = [value for value in vars(limits).values() if isinstance(value, Limit)]
+    assert len(bounds) == 6
+    for limit in bounds:
         shown = format_bytes(limit.default) if limit.variable.endswith("BYTES") else str(limit.default)
         shown = shown.replace(".0 ", " ")
         assert re.search(rf"`{limit.variable}`[^\n]*{re.escape(shown)}", text), (limit.variable, shown)
