@@ -280,7 +280,8 @@ class _EpochLoop:
 
     Subclasses create their networks and optimizers (inside
     :meth:`_scope`), then call this ``__init__`` with them as ``trackables``
-    (checkpointed with the RNG and the epoch counter), and define
+    (checkpointed with the RNG and the epoch counter; their variables, and
+    those of ``watch``, are checked to be finite after each chunk), and define
     ``_train_step(real=None)``: one step, sampling its real rows from
     :meth:`_real_rows` (``real`` is given by the ``tf.data`` pipeline).
 
@@ -298,6 +299,7 @@ class _EpochLoop:
         checkpoint_dir: str | Path | None = None,
         logdir: str | Path | None = None,
         figure_fn: FigureFn | None = None,
+        watch: Sequence[tf.Variable] = (),
     ):
         self.config = config
         self.num_samples = num_samples
@@ -322,7 +324,8 @@ class _EpochLoop:
         self._step = tf.function(self._train_step, jit_compile=self.xla and self.strategy is None)
         self._steps = tf.function(self._run_steps)
         #: Every float variable of the networks and optimizers, checked after each compiled chunk.
-        self._watched = [v for t in trackables.values() for v in t.variables if tf.as_dtype(v.dtype).is_floating]
+        variables = [*(v for t in trackables.values() for v in t.variables), *watch]
+        self._watched = [v for v in variables if tf.as_dtype(v.dtype).is_floating]
         self._nonfinite = tf.function(
             lambda: tf.stack([tf.logical_not(tf.reduce_all(tf.math.is_finite(v))) for v in self._watched])
         )
@@ -859,7 +862,7 @@ class AttributeTrainer(_EpochLoop):
             config, int(attributes.shape[0]), derive_seed(seed, "retrain_attributes"),
             dict(critic=critic, generator_optimizer=self.generator_optimizer,
                  critic_optimizer=self.critic_optimizer),
-            logdir=logdir,
+            logdir=logdir, watch=self.variables,
         )
 
     def _data(self) -> tuple[tf.Tensor, ...]:
