@@ -137,11 +137,14 @@ class DoppelGANger:
         precision = self.config.precision
         return None if precision == "float32" else keras.DTypePolicy(precision)
 
-    def _checkpoint(self) -> tf.train.Checkpoint:
+    def _networks(self) -> dict[str, keras.Model]:
         parts = dict(generator=self.generator, critic=self.critic)
         if self.aux_critic is not None:
             parts["aux_critic"] = self.aux_critic
-        return tf.train.Checkpoint(**parts)
+        return parts
+
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        return tf.train.Checkpoint(**self._networks())
 
     def _require_built(self) -> Encoding:
         if self.encoding is None:
@@ -386,9 +389,9 @@ class DoppelGANger:
         """Refuse to generate ``n`` series at once when they would not fit in the available memory.
 
         The estimate is twice :attr:`series_nbytes` per series (the batches
-        and their concatenation), and 8 times for a ``table``
+        and their concatenation), and 16 times for a ``table``
         (:func:`~dg_tf.tabular.to_dataframe`'s long frame of 8-byte cells,
-        with id and time columns); compared with
+        with id and time columns, and its text); compared with
         :func:`~dg_tf.limits.available_memory`.
 
         Returns:
@@ -523,17 +526,12 @@ class DoppelGANger:
                 f"cannot be read or do not match the sizes in {CONFIG_FILE} and {MODEL_FILE} "
                 f"(truncated or edited?): {first[:200]}",
             ) from None
-        for variable in model._checkpoint_variables():
+        for variable in (v for network in model._networks().values() for v in network.variables):
             if not np.isfinite(variable.numpy()).all():
                 raise DataFormatError(f"{prefix}.index", "weights", None, f"{variable.path} holds NaN or Inf")
         if (directory / PRIVACY_FILE).is_file():
             model.privacy = PrivacyReport.load(directory / PRIVACY_FILE)
         return model
-
-    def _checkpoint_variables(self) -> list:
-        """Every variable of the saved networks."""
-        networks = [self.generator, self.critic] + ([self.aux_critic] if self.aux_critic is not None else [])
-        return [v for network in networks for v in network.variables]
 
 
 #: The fields of ``model.json``'s encoding and their JSON types.
