@@ -166,7 +166,8 @@ class DoppelGANger:
 
         Args:
             dataset: training data matching the model's specs.
-            run_dir: folder for ``config.json``/``model.json`` (written first),
+            run_dir: folder for ``config.json``/``model.json`` (written before
+                the first epoch, after a resume's checkpoint is restored),
                 ``checkpoints/`` and, at the end, the weights; ``None`` keeps
                 nothing on disk. Under ``strategy="multi-worker"`` only the
                 chief writes it (the folder must be shared for ``resume``).
@@ -196,7 +197,6 @@ class DoppelGANger:
                 checkpoint_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dg_tf-worker-")))
                 logdir = None
             elif run_path is not None:
-                self._save_description(run_path)
                 checkpoint_dir = run_path / "checkpoints"
                 logdir = logdir if logdir is not None else run_path / "logs"
             else:
@@ -207,6 +207,8 @@ class DoppelGANger:
             )
             if resume and trainer.restore(run_path / "checkpoints") == 0:
                 logger.warning("no checkpoint in %s; training from the start", run_path / "checkpoints")
+            if run_path is not None and self.writes_run_files:  # after a restore that matched: the settings in force
+                self._save_description(run_path)
             self._train(trainer, dataset, encoding, progress)
         if run_path is not None and self.writes_run_files:
             self.save(run_path)

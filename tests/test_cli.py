@@ -1,5 +1,6 @@
 """The command line end to end: train -> generate -> read the npz; errors are one line."""
 
+import json
 import logging
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dg_tf import ConfigError, DGConfig, load_npz, save_dataset
+from dg_tf import ConfigError, DGConfig, DGError, load_npz, save_dataset
 from dg_tf.generate import main as generate_main
 from dg_tf.train import main as train_main
 
@@ -106,6 +107,14 @@ def test_resume_changes_runtime_settings_but_not_structure(tmp_path, data_dir, c
     reader = tf.train.load_checkpoint(str(run / "checkpoints" / "ckpt-2"))
     assert reader.get_tensor("generator_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(4e-4)
     assert reader.get_tensor("critic_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(1e-3)
+
+    edited = json.loads((run / "config.json").read_text())  # a structure change by hand: still one clear error
+    (run / "config.json").write_text(json.dumps({**edited, "critic_hidden_units": 17}))
+    with pytest.raises(DGError, match=r"ckpt-2: the checkpoint does not match the model built from the run's config"):
+        train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--epochs", "3", "--num-generate", "0",
+                    "--generator-lr", "0.0002"])
+    assert DGConfig.from_file(run / "config.json").generator_lr == 0.0004  # a failed resume changes nothing
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == ["ckpt-1.index", "ckpt-2.index"]
 
 
 def test_dataset_recommended_config_is_used_unless_config_given(tmp_path, data_dir):
