@@ -20,11 +20,13 @@ from typing import Any, Callable, Literal, Sequence
 
 from dg_tf.config import DGConfig
 from dg_tf.errors import ConfigError, DGError
+from dg_tf.limits import brief
 from dg_tf.runtime import configure_cpu_threads
 from dg_tf.training import Progress
 
 __all__ = [
     "add_config_flags",
+    "comma_list",
     "config_from_args",
     "config_overrides",
     "fail",
@@ -114,6 +116,7 @@ def run_main(
     if model_threads:
         configure_cpu_threads()
     try:
+        _check_utf8(sys.argv[1:] if argv is None else argv)
         main(argv)
     except (DGError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -122,6 +125,20 @@ def run_main(
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def comma_list(text: str) -> list[str]:
+    """A flag's comma-separated names (``"a, b,"`` -> ``["a", "b"]``)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not valid UTF-8 (TensorFlow, JSON and the logs need UTF-8 paths)."""
+    for number, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"argument {number} ({brief(arg)}) is not valid UTF-8; use UTF-8 names") from None
 
 
 def repo_data_dir() -> Path:

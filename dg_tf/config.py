@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import math
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from dg_tf.errors import ConfigError
+from dg_tf.errors import ConfigError, DataFormatError
+from dg_tf.fileio import read_json
+from dg_tf.limits import brief
 
-__all__ = ["DGConfig", "auto_sample_len", "padding_sample_len"]
+__all__ = ["DGConfig", "RESUMABLE_FIELDS", "auto_sample_len", "padding_sample_len"]
+
+logger = logging.getLogger(__name__)
 
 LSTMInitialState = Literal["random", "zero", "learned"]
 _INITIAL_STATES = typing.get_args(LSTMInitialState)
@@ -29,6 +35,19 @@ Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 #: Target number of LSTM passes T = L / S for the automatic sample_len (paper §4.4:
 #: "setting S so that T/S ... is around 50 gives good results").
 TARGET_ROLLOUTS = 50
+#: Every integer field must be below this: TensorFlow takes sizes and counts as int32.
+MAX_INT = 2**31
+#: Fields a resumed run may change (``DGConfig.resumed_with``): they steer the optimization and
+#: the run's bookkeeping, not the networks' shapes, the data encoding or the seeded streams.
+RESUMABLE_FIELDS = frozenset({
+    "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight", "epochs", "batch_size",
+    "critic_rounds", "generator_rounds", "generator_lr", "critic_lr", "aux_critic_lr", "adam_beta1",
+    "adam_beta2", "adam_epsilon", "checkpoint_every", "checkpoints_to_keep", "figure_every",
+    "generate_batch_size", "dp_delta", "jit_compile", "lstm_batch_splits", "steps_per_execution",
+    "input_pipeline", "strategy",
+})
+#: ... except these with differential privacy: the accountant assumes them for the whole run.
+DP_FIXED_FIELDS = frozenset({"batch_size", "critic_rounds"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,10 +215,14 @@ class DGConfig:
             value = getattr(self, field.name)
             expected = hints[field.name]
             if _accepts_float(expected) and isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, field.name, float(value))
-                continue
+                value = float(value) if abs(value) < MAX_INT else math.inf
+                object.__setattr__(self, field.name, value)
             if not _matches(value, expected):
-                raise ConfigError(f"{field.name}={value!r} must be of type {_type_name(expected)}")
+                raise ConfigError(f"{field.name}={brief(value)} must be of type {_type_name(expected)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{field.name}={brief(getattr(self, field.name))} must be a finite number")
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+                raise ConfigError(f"{field.name}={brief(value)} must be below 2**31 (TensorFlow's int32 sizes)")
         positive = [
             "attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim",
             "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units",
@@ -259,8 +282,34 @@ class DGConfig:
         """A copy with ``changes`` applied (validated like a new config)."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+            raise ConfigError(f"unknown config field(s): {brief(', '.join(map(str, unknown)), 200)}")
         return dataclasses.replace(self, **changes)
+
+    def resumed_with(self, changes: dict[str, Any]) -> "DGConfig":
+        """This (a run's saved) config with the ``changes`` of a resumed run, each logged.
+
+        Only :data:`RESUMABLE_FIELDS` may change (with DP, not
+        :data:`DP_FIXED_FIELDS`): learning rates, epochs, batch size, loss
+        weights, checkpointing and performance settings.
+
+        Raises:
+            ConfigError: a change to any other field, naming each with its
+                saved and requested values.
+        """
+        new = self.replace(**changes)
+        changed = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(new, f.name)]
+        fixed = {n for n in changed if n not in RESUMABLE_FIELDS}
+        if self.dp_noise_multiplier is not None:
+            fixed |= DP_FIXED_FIELDS.intersection(changed)
+        if fixed:
+            shown = ", ".join(f"{n} ({getattr(self, n)!r} -> {getattr(new, n)!r})" for n in sorted(fixed))
+            raise ConfigError(
+                f"--resume cannot change {shown}: the run's networks, data encoding, random streams or privacy "
+                "accounting depend on them; start a new run (another --out) instead"
+            )
+        for name in changed:
+            logger.info("resume: %s changed from %r to %r", name, getattr(self, name), getattr(new, name))
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -281,11 +330,18 @@ class DGConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "DGConfig":
-        """Read a JSON config file; errors name the file."""
+        """Read a JSON config file (bounded, see :func:`dg_tf.fileio.read_json`); errors name the file.
+
+        Raises:
+            ConfigError: the file is missing, not a regular file, not JSON, or
+                holds an invalid config; the message starts with the path.
+        """
         try:
-            return cls.from_json(Path(path).read_text())
-        except (OSError, json.JSONDecodeError, ConfigError) as err:
-            raise ConfigError(f"{path}: {err}") from err
+            return cls.from_dict(read_json(path))
+        except DataFormatError as err:
+            raise ConfigError(str(err)) from None
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
 
 
 def auto_sample_len(max_length: int) -> int:

@@ -11,6 +11,17 @@ With ``--shard-size K``, ``--out`` is a folder of shards ``part-00000.npz``,
 ... (``.csv`` / ``.parquet`` with ``--format``) of K series each plus a
 ``manifest.json``: memory stays bounded by one shard, a crash leaves only
 complete shards, and the same command resumes (:mod:`dg_tf.sharding`).
+
+Before generating anything, the memory the output needs (the whole output,
+or one shard) is estimated from the model's sizes
+(:meth:`~dg_tf.model.DoppelGANger.check_generation_memory`) and compared with
+the available memory: the command logs the plan, or refuses and says which
+``--shard-size`` would fit.
+
+The output holds only what the generator produced. ``--copy-extras
+NAME,NAME --extras-from FILE.npz`` copies named extra arrays (e.g.
+``data_feature_min``) of a dataset's ``.npz`` into an ``.npz`` output; nothing
+else of the real data is ever copied.
 """
 
 from __future__ import annotations
@@ -20,8 +31,9 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import fail, run_main
-from dg_tf.data.loading import save_npz
+from dg_tf.cli import comma_list, fail, run_main
+from dg_tf.data.loading import load_extras, save_npz
+from dg_tf.limits import available_memory, format_bytes
 from dg_tf.model import DoppelGANger
 from dg_tf.sharding import ShardPlan, attribute_rows, generate_shards, iter_attribute_chunks, run_fingerprint
 from dg_tf.table_cli import is_table_file
@@ -53,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--attributes", type=Path, default=None,
                         help=".npz whose data_attribute array [N, A] conditions the generation")
     parser.add_argument("--seed", type=int, default=None, help="noise seed [the run's config seed]")
+    parser.add_argument("--copy-extras", type=comma_list, default=[], metavar="NAME,NAME",
+                        help="copy these extra arrays of --extras-from into the .npz output (e.g. "
+                             "data_feature_min,data_feature_max) [none: only generated arrays]")
+    parser.add_argument("--extras-from", type=Path, default=None,
+                        help="the dataset .npz (e.g. DATA/data_train.npz) that --copy-extras copies from")
     shards = parser.add_argument_group("sharded output (very large N)")
     shards.add_argument("--shard-size", type=int, default=None,
                         help="write --out as a folder of shards of this many series, resumable")
@@ -70,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(f"--shard-size {args.shard_size} must be a positive number of series")
     if not sharded and (args.overwrite or args.verify):
         fail("--overwrite and --verify go with --shard-size")
+    if bool(args.copy_extras) != (args.extras_from is not None):
+        fail("--copy-extras NAMES and --extras-from FILE.npz go together")
     model = DoppelGANger.load(args.run)
     num = args.num
     if args.attributes is not None:
@@ -86,7 +105,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         if schema is None:
             fail(f"--format {output_format}: {args.run} has no {SCHEMA_FILE} (it was not trained on a table); "
                  "write .npz instead")
+    if args.copy_extras and (sharded or output_format != "npz"):
+        fail("--copy-extras writes into one .npz output, not shards or a table")
+    extras = load_extras(args.extras_from, args.copy_extras) if args.copy_extras else {}
     seed = model.config.seed if args.seed is None else args.seed
+    rows = min(args.shard_size, num) if sharded else num
+    needed = model.check_generation_memory(rows, table=schema is not None)
+    logger.info("%s: about %s of memory (%s available)",
+                f"streaming {num} series in shards of {rows}" if sharded else f"generating {num} series in memory",
+                format_bytes(needed), format_bytes(available_memory()))
     if sharded:
         plan = ShardPlan(run_fingerprint(args.run), seed, num, args.shard_size, output_format)
         generate_shards(model, args.out, plan, schema=schema, attributes=args.attributes,
@@ -95,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     attributes = None if args.attributes is None else next(iter_attribute_chunks(args.attributes, num))
     synthetic = model.generate(num, attributes=attributes, seed=seed)
     if schema is None:
+        synthetic.extras = extras
         save_npz(args.out, synthetic)
     else:
         write_table(args.out, to_dataframe(synthetic, schema), format=output_format)

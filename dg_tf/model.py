@@ -32,16 +32,26 @@ import tensorflow as tf
 
 from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.specs import Output
-from dg_tf.data.validation import validate_attributes, validate_dataset
+from dg_tf.data.specs import Output, total_dim
+from dg_tf.data.validation import check_sample_len, validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
-from dg_tf.errors import DataFormatError, DGError
-from dg_tf.fileio import atomic_write
+from dg_tf.errors import ConfigError, DataFormatError, DGError
+from dg_tf.fileio import atomic_write, open_regular, read_json
+from dg_tf.limits import available_memory, brief, format_bytes, label
 from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
-from dg_tf.training import AttributeTrainer, Progress, Trainer, is_chief, pack, strategy_scope, uses_xla
+from dg_tf.training import (
+    CHECKPOINT_ERRORS,
+    AttributeTrainer,
+    Progress,
+    Trainer,
+    is_chief,
+    pack,
+    strategy_scope,
+    uses_xla,
+)
 
 __all__ = ["DoppelGANger"]
 
@@ -49,7 +59,11 @@ logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.json"
+MODEL_FORMAT = "dg_tf-model-1"
 WEIGHTS_PREFIX = "weights/weights"
+#: Bytes per number of the networks while training: float32 value, two Adam slots (activations:
+#: real, fake, interpolated), gradient.
+_TRAINING_BYTES_PER_NUMBER = 16
 #: Seed of the series drawn for the training figures (the same ones every time).
 FIGURE_SEED = 12345
 
@@ -80,8 +94,15 @@ class DoppelGANger:
         self.privacy: PrivacyReport | None = None
 
     # ----------------------------------------------------------- networks
-    def _build(self, encoding: Encoding) -> None:
-        """Create the networks for ``encoding`` and their variables (under ``config.strategy``'s scope)."""
+    def _build(self, encoding: Encoding, source: str = "<model>") -> None:
+        """Create the networks for ``encoding`` and their variables (under ``config.strategy``'s scope).
+
+        Raises:
+            DataFormatError: ``encoding`` has no feature column, or no
+                attribute at all (neither real nor min/max ones).
+            ConfigError: the networks would not fit in the available memory.
+        """
+        _check_buildable(self.config, encoding, source)
         c = self.config
         self.encoding = encoding
         policy = self._dtype_policy
@@ -116,11 +137,14 @@ class DoppelGANger:
         precision = self.config.precision
         return None if precision == "float32" else keras.DTypePolicy(precision)
 
-    def _checkpoint(self) -> tf.train.Checkpoint:
+    def _networks(self) -> dict[str, keras.Model]:
         parts = dict(generator=self.generator, critic=self.critic)
         if self.aux_critic is not None:
             parts["aux_critic"] = self.aux_critic
-        return tf.train.Checkpoint(**parts)
+        return parts
+
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        return tf.train.Checkpoint(**self._networks())
 
     def _require_built(self) -> Encoding:
         if self.encoding is None:
@@ -142,7 +166,8 @@ class DoppelGANger:
 
         Args:
             dataset: training data matching the model's specs.
-            run_dir: folder for ``config.json``/``model.json`` (written first),
+            run_dir: folder for ``config.json``/``model.json`` (written before
+                the first epoch, after a resume's checkpoint is restored),
                 ``checkpoints/`` and, at the end, the weights; ``None`` keeps
                 nothing on disk. Under ``strategy="multi-worker"`` only the
                 chief writes it (the folder must be shared for ``resume``).
@@ -161,7 +186,7 @@ class DoppelGANger:
         validate_dataset(dataset, source)
         encoding = Encoding.for_dataset(dataset, self.config, source)
         if self.encoding is None or self.encoding != encoding:
-            self._build(encoding)
+            self._build(encoding, source)
         features, attributes = encoding.encode(dataset)
         run_path = Path(run_dir) if run_dir is not None else None
         if resume and run_path is None:
@@ -172,7 +197,6 @@ class DoppelGANger:
                 checkpoint_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dg_tf-worker-")))
                 logdir = None
             elif run_path is not None:
-                self._save_description(run_path)
                 checkpoint_dir = run_path / "checkpoints"
                 logdir = logdir if logdir is not None else run_path / "logs"
             else:
@@ -183,6 +207,8 @@ class DoppelGANger:
             )
             if resume and trainer.restore(run_path / "checkpoints") == 0:
                 logger.warning("no checkpoint in %s; training from the start", run_path / "checkpoints")
+            if run_path is not None and self.writes_run_files:  # after a restore that matched: the settings in force
+                self._save_description(run_path)
             self._train(trainer, dataset, encoding, progress)
         if run_path is not None and self.writes_run_files:
             self.save(run_path)
@@ -340,10 +366,16 @@ class DoppelGANger:
         Returns:
             A :class:`Dataset` in the input's scale; ``dataset.lengths`` are the
             generated lengths.
+
+        Raises:
+            DGError: ``n`` is not a positive integer, or its output would not
+                fit in the available memory (:meth:`check_generation_memory`;
+                nothing is generated).
         """
         encoding = self._require_built()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise DGError(f"n={n!r} must be a positive integer")
+            raise DGError(f"n={brief(n)} must be a positive integer")
+        self.check_generation_memory(int(n))
         if attributes is not None:
             attributes = np.asarray(attributes, dtype=np.float32)
             validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # rank, width, values
@@ -373,6 +405,39 @@ class DoppelGANger:
             parts[0], **{name: np.concatenate([getattr(p, name) for p in parts])
                          for name in ("features", "attributes", "gen_flags")}
         )
+
+    @property
+    def series_nbytes(self) -> int:
+        """Bytes of one generated series: float32 features [L, K], gen flags [L] and attributes [A]."""
+        encoding = self._require_built()
+        return 4 * (encoding.max_length * (total_dim(encoding.feature_outputs) + 1) + encoding.num_real_attributes)
+
+    def check_generation_memory(self, n: int, *, table: bool = False) -> int:
+        """Refuse to generate ``n`` series at once when they would not fit in the available memory.
+
+        The estimate is twice :attr:`series_nbytes` per series (the batches
+        and their concatenation), and 16 times for a ``table``
+        (:func:`~dg_tf.tabular.to_dataframe`'s long frame of 8-byte cells,
+        with id and time columns, and its text); compared with
+        :func:`~dg_tf.limits.available_memory`.
+
+        Returns:
+            The estimated bytes.
+
+        Raises:
+            DGError: over the available memory; the message says how many
+                series fit, for ``--shard-size``.
+        """
+        per_series = self.series_nbytes * (16 if table else 2)
+        needed, available = n * per_series, available_memory()
+        if needed > available:
+            raise DGError(
+                f"refusing to generate {n} series at once: about {format_bytes(needed)} of memory "
+                f"({format_bytes(per_series)} per series{' as a table' if table else ''}) and "
+                f"{format_bytes(available)} is available. Generate in parts of at most "
+                f"{max(available // per_series, 1)} series (python -m dg_tf.generate --shard-size K)"
+            )
+        return needed
 
     # ------------------------------------------------------------ scoring
     def critic_scores(
@@ -438,7 +503,7 @@ class DoppelGANger:
         with atomic_write(directory / CONFIG_FILE, "w") as f:
             f.write(self.config.to_json())
         with atomic_write(directory / MODEL_FILE, "w") as f:
-            json.dump({"format": "dg_tf-model-1", "encoding": encoding.to_dict()}, f, indent=2)
+            json.dump({"format": MODEL_FORMAT, "encoding": encoding.to_dict()}, f, indent=2)
 
     def save(self, directory: str | Path) -> None:
         """Write config, specs, the weights of all networks and any privacy report to ``directory``."""
@@ -457,20 +522,146 @@ class DoppelGANger:
         The model runs on this process's default device: the training
         ``strategy`` in the saved config becomes "default" (a model trained
         on several workers generates on one machine).
+
+        Raises:
+            DGError: a file is missing; ``config.json`` is invalid
+                (:class:`ConfigError`); ``model.json`` is not JSON, lacks a
+                field or holds an invalid one, or the weights are truncated,
+                do not match the sizes in ``config.json`` / ``model.json`` or
+                hold NaN / Inf (:class:`DataFormatError`, naming the file and
+                field).
         """
         directory = Path(directory)
         for name in (CONFIG_FILE, MODEL_FILE):
-            if not (directory / name).is_file():
+            if not (directory / name).exists():
                 raise DGError(f"{directory}: missing {name}; is this a dg_tf model or run folder?")
         config = DGConfig.from_file(directory / CONFIG_FILE).replace(strategy="default")
-        description = json.loads((directory / MODEL_FILE).read_text())
-        encoding = Encoding.from_dict(description["encoding"])
+        encoding = _read_encoding(directory / MODEL_FILE)
         model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))
-        model._build(encoding)
+        model._build(encoding, str(directory / MODEL_FILE))
         prefix = directory / WEIGHTS_PREFIX
-        if not Path(f"{prefix}.index").is_file():
+        if not Path(f"{prefix}.index").exists():
             raise DGError(f"{directory}: no weights at {prefix} (training not finished?)")
-        model._checkpoint().read(str(prefix)).assert_existing_objects_matched()
+        for file in prefix.parent.glob(prefix.name + ".*"):
+            with open_regular(file):  # TensorFlow would block on a FIFO or read /dev/zero forever
+                pass
+        try:
+            model._checkpoint().read(str(prefix)).assert_existing_objects_matched()
+        except CHECKPOINT_ERRORS as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DataFormatError(
+                f"{prefix}.index", "weights", None,
+                f"cannot be read or do not match the sizes in {CONFIG_FILE} and {MODEL_FILE} "
+                f"(truncated or edited?): {first[:200]}",
+            ) from None
+        for variable in (v for network in model._networks().values() for v in network.variables):
+            if not np.isfinite(variable.numpy()).all():
+                raise DataFormatError(f"{prefix}.index", "weights", None, f"{variable.path} holds NaN or Inf")
         if (directory / PRIVACY_FILE).is_file():
             model.privacy = PrivacyReport.load(directory / PRIVACY_FILE)
         return model
+
+
+#: The fields of ``model.json``'s encoding and their JSON types.
+_ENCODING_FIELDS = {"feature_outputs": list, "attribute_outputs": list, "max_length": int, "sample_len": int,
+                    "self_norm": bool, "self_norm_eps": float}
+
+
+def _read_encoding(file: Path) -> Encoding:
+    """The :class:`Encoding` in ``model.json``, every field checked (errors name the file and field)."""
+    where = str(file)
+    data = read_json(file)
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        got = brief(data.get("format")) if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+        raise DataFormatError(where, "format", None, f"must be {MODEL_FORMAT!r} (a dg_tf model description), got {got}")
+    encoding = data.get("encoding")
+    if not isinstance(encoding, dict):
+        raise DataFormatError(where, "encoding", None, f"must be a JSON object, got {brief(encoding)}")
+    for name, kind in _ENCODING_FIELDS.items():
+        if name not in encoding:
+            raise DataFormatError(where, f"encoding.{name}", None, "missing")
+        value = encoding[name]
+        if kind in (bool, list):
+            valid, wanted = isinstance(value, kind), f"a JSON {kind.__name__}"
+        else:
+            number = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
+            valid, wanted = number and 0 < value < 2**31, f"a positive {kind.__name__} below 2**31"
+        if not valid:
+            raise DataFormatError(where, f"encoding.{name}", None, f"must be {wanted}, got {brief(value)}")
+    outputs = {}
+    for name in ("feature_outputs", "attribute_outputs"):
+        outputs[name] = []
+        for i, item in enumerate(encoding[name]):
+            try:
+                outputs[name].append(Output.from_dict(item))
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+                detail = f"missing key {err}" if isinstance(err, KeyError) else str(err)
+                raise DataFormatError(where, f"encoding.{name}", i,
+                                      f"not an output spec: {label(detail, 200)}") from None
+    check_sample_len(encoding["max_length"], encoding["sample_len"], where)
+    return Encoding(tuple(outputs["feature_outputs"]), tuple(outputs["attribute_outputs"]), encoding["max_length"],
+                    encoding["sample_len"], encoding["self_norm"], float(encoding["self_norm_eps"]))
+
+
+def _memory_floats(config: DGConfig, encoding: Encoding) -> int:
+    """About how many numbers the networks' variables and one batch's activations hold (Python ints).
+
+    Variables: dense kernels of the attribute MLPs, the LSTM and its heads,
+    and the critics, whose input is the packed series ``num_packing x L x D``.
+    Activations: per sample of the larger of the training batch (times
+    ``num_packing``) and the generation batch, its series, attributes and
+    the LSTM's gates at each of the L/S passes. An estimate for
+    :func:`_check_buildable`, not a count.
+    """
+    c = config
+    features = total_dim(encoding.model_feature_outputs)
+    attributes = encoding.num_real_attributes + total_dim(encoding.addi_outputs)
+
+    def mlp(inputs: int, layers: int, units: int, outputs: int) -> int:
+        return inputs * units + max(layers - 1, 0) * units * units + units * outputs if layers else inputs * outputs
+
+    units = c.feature_lstm_units
+    lstm_inputs = c.feature_noise_dim + attributes + units
+    generator = (2 * mlp(c.addi_attribute_noise_dim + attributes, c.attribute_hidden_layers,
+                         c.attribute_hidden_units, attributes)
+                 + c.feature_lstm_layers * (lstm_inputs + units) * 4 * units
+                 + units * encoding.sample_len * features)
+    packed = c.num_packing * (encoding.max_length * features + attributes)
+    critic = mlp(packed, c.critic_hidden_layers, c.critic_hidden_units, 1)
+    if c.use_aux_critic:
+        critic += mlp(c.num_packing * attributes, c.aux_critic_hidden_layers, c.aux_critic_hidden_units, 1)
+    per_sample = (encoding.max_length * features + attributes
+                  + encoding.max_length // encoding.sample_len * c.feature_lstm_layers * 8 * units)
+    batch = max(c.batch_size * c.num_packing, c.generate_batch_size)
+    return generator + critic + batch * per_sample
+
+
+def _check_buildable(config: DGConfig, encoding: Encoding, source: str) -> None:
+    """Refuse, before TensorFlow sees them, sizes the networks cannot be built or run for.
+
+    No feature column, or no attribute at all (no real attribute and no
+    continuous feature whose min/max would become one), would give a
+    zero-width layer, which aborts the process inside oneDNN; and networks
+    or batches larger than the available memory would exhaust it.
+    """
+    if not encoding.feature_outputs:
+        raise DataFormatError(source, "feature_outputs", None,
+                              "no feature columns: DoppelGANger generates time series and needs at least one")
+    if encoding.num_real_attributes + total_dim(encoding.addi_outputs) == 0:
+        raise DataFormatError(
+            source, "attribute_outputs", None,
+            "no attributes and no continuous feature (whose per-sample min/max would be attributes): the "
+            "attribute generator would have nothing to generate; add an attribute column (a constant one will do)",
+        )
+    needed = _TRAINING_BYTES_PER_NUMBER * _memory_floats(config, encoding)
+    available = available_memory()
+    if needed > available:
+        c = config
+        raise ConfigError(
+            f"{source}: the networks for max_length={encoding.max_length}, sample_len={encoding.sample_len}, "
+            f"{total_dim(encoding.model_feature_outputs)} feature and "
+            f"{encoding.num_real_attributes + total_dim(encoding.addi_outputs)} attribute columns, with "
+            f"batch_size={c.batch_size} and generate_batch_size={c.generate_batch_size}, would need about "
+            f"{format_bytes(needed)} for weights, optimizer state, gradients and activations; "
+            f"{format_bytes(available)} is available"
+        )

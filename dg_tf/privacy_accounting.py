@@ -33,7 +33,8 @@ import dp_accounting
 
 from dg_tf.config import DGConfig
 from dg_tf.errors import DGError
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_write, read_json
+from dg_tf.limits import label
 
 __all__ = [
     "ACCOUNTANT",
@@ -139,12 +140,12 @@ class PrivacyReport:
     @classmethod
     def load(cls, path: str | Path) -> "PrivacyReport":
         """Read a report written by :meth:`save`; a broken file is a :class:`DGError` naming it."""
+        data = read_json(path)
         try:
-            data = json.loads(Path(path).read_text())
             data["epsilon"] = math.inf if data["epsilon"] is None else data["epsilon"]
             return cls(**data)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise DGError(f"{path}: not a privacy report ({err})") from err
+        except (ValueError, KeyError, TypeError) as err:
+            raise DGError(f"{path}: not a privacy report ({label(str(err), 200)})") from None
 
 
 def privacy_report(config: DGConfig, num_examples: int, steps: int) -> PrivacyReport:

@@ -23,6 +23,14 @@ shards the manifest lists whose file still has the recorded size (and, with
 ``verify``, SHA-256) are kept; the others are generated again. A manifest
 written for other settings (run weights, seed, N, K, format, attribute file)
 is refused unless ``overwrite``.
+
+Nothing of the user's is ever deleted or replaced: dg_tf removes or rewrites
+only the files its own manifest claims (the shards it lists, and the shard
+names its plan reserved, such as a shard written just before a crash and not
+yet listed). A shard-named file that no manifest of ours claims and that this
+generation would write (e.g. the user's own ``part-00000.csv``) is refused,
+``overwrite`` or not; an unreadable or foreign ``manifest.json`` too. A plan
+may have at most ``DG_TF_MAX_SHARDS`` shards (the manifest lists them all).
 """
 
 from __future__ import annotations
@@ -35,7 +43,6 @@ import logging
 import math
 import re
 import time
-import zipfile
 from pathlib import Path
 from typing import IO, Any, Iterator, Protocol
 
@@ -44,11 +51,12 @@ import pandas as pd
 
 from dg_tf.cli import format_duration
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.loading import save_npz
+from dg_tf.data.loading import NpyMember, open_npz, save_npz
 from dg_tf.data.specs import Output
 from dg_tf.data.validation import validate_attributes
 from dg_tf.errors import ConfigError, DataFormatError
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_write, read_json
+from dg_tf.limits import SHARDS, brief
 from dg_tf.model import CONFIG_FILE, MODEL_FILE, WEIGHTS_PREFIX
 from dg_tf.seeding import derive_seed
 from dg_tf.tabular import SERIES_ID, TableSchema, to_dataframe, write_table
@@ -72,10 +80,10 @@ MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "dg_tf-shards-1"
 #: File suffix of a shard, per output format.
 SHARD_SUFFIX = {"npz": ".npz", "csv": ".csv", "parquet": ".parquet"}
-_ATTRIBUTE_MEMBER = "data_attribute.npy"
+_ATTRIBUTE_KEY = "data_attribute"
 #: What :func:`~dg_tf.fileio.atomic_write` leaves behind when killed while writing a shard or the manifest.
 _STALE_TEMP = re.compile(r"^\.(part-\d+\.(npz|csv|parquet)|manifest\.json)\.[0-9a-f]{12}\.tmp$")
-_SHARD_FILE = re.compile(r"^part-\d+\.(npz|csv|parquet)$")
+_SHARD_FILE = re.compile(r"^part-(\d+)\.(npz|csv|parquet)$")
 
 
 class Sampler(Protocol):
@@ -115,6 +123,10 @@ class ShardPlan:
             object.__setattr__(self, name, int(value))  # plain int: the plan goes into JSON
         if self.file_format not in SHARD_SUFFIX:
             raise ConfigError(f"file_format={self.file_format!r} must be one of {', '.join(SHARD_SUFFIX)}")
+        excess = SHARDS.excess(self.num_shards)
+        if excess is not None:
+            raise ConfigError(f"num={self.num} in shards of shard_size={self.shard_size}: {excess}; use shards of "
+                              f"at least {math.ceil(self.num / SHARDS.value)} series")
 
     @property
     def num_shards(self) -> int:
@@ -131,8 +143,24 @@ class ShardPlan:
 
     def file_name(self, index: int) -> str:
         """``part-00000.npz``, ...: zero-padded to 5 digits, or more when there are more shards."""
-        width = max(5, len(str(self.num_shards - 1)))
-        return f"part-{index:0{width}d}{SHARD_SUFFIX[self.file_format]}"
+        return f"part-{index:0{_width(self.num_shards)}d}{SHARD_SUFFIX[self.file_format]}"
+
+    def writes(self, name: str) -> bool:
+        """Whether ``name`` is the file name of one of this plan's shards."""
+        return _names_shard(name, self.num_shards, self.file_format)
+
+
+def _width(num_shards: int) -> int:
+    return max(5, len(str(num_shards - 1)))
+
+
+def _names_shard(name: str, num_shards: Any, file_format: Any) -> bool:
+    """Whether ``name`` is shard ``i < num_shards`` of ``file_format`` (values of a manifest: checked here)."""
+    match = _SHARD_FILE.match(name)
+    if match is None or not isinstance(num_shards, int) or file_format not in SHARD_SUFFIX:
+        return False
+    digits, suffix = match.groups()
+    return suffix == file_format and len(digits) == _width(num_shards) and int(digits) < num_shards
 
 
 def run_fingerprint(directory: str | Path) -> str:
@@ -165,32 +193,18 @@ def file_sha256(path: str | Path) -> str:
 
 
 @contextlib.contextmanager
-def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], tuple[int, ...], bool, np.dtype]]:
-    """The open ``data_attribute`` member of an ``.npz``, positioned after its header."""
+def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], NpyMember]]:
+    """The ``data_attribute`` array of an ``.npz``: its stream at the array data, and its header."""
     where = str(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise DataFormatError(where, "file", None, "missing file") from None
-    except (zipfile.BadZipFile, OSError) as err:
-        raise DataFormatError(where, "file", None, f"is not a readable .npz file: {err}") from None
-    with archive, contextlib.ExitStack() as stack:
-        if _ATTRIBUTE_MEMBER not in archive.namelist():
-            raise DataFormatError(where, "data_attribute", None, "missing array")
-        stream = stack.enter_context(archive.open(_ATTRIBUTE_MEMBER))
-        try:
-            version = np.lib.format.read_magic(stream)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if read_header is None:
-                raise ValueError(f".npy format version {version} is not supported")
-            shape, fortran_order, dtype = read_header(stream)
-        except ValueError as err:
-            raise DataFormatError(where, "data_attribute", None, f"unreadable array: {err}") from None
-        if len(shape) != 2 or dtype.kind not in "biuf":
-            raise DataFormatError(where, "data_attribute", None,
-                                  f"must be a numeric [N, A] array, got shape {list(shape)} dtype {dtype}")
-        yield stream, shape, fortran_order, dtype
+    with open_npz(path) as (archive, members):
+        member = members.get(_ATTRIBUTE_KEY)
+        if member is None:
+            raise DataFormatError(where, _ATTRIBUTE_KEY, None, "missing array")
+        if len(member.shape) != 2 or member.dtype.kind not in "biuf":
+            raise DataFormatError(where, _ATTRIBUTE_KEY, None,
+                                  f"must be a numeric [N, A] array, got shape {brief(member.shape)} dtype {member.dtype}")
+        with member.open(archive) as stream:
+            yield stream, member
 
 
 def attribute_rows(path: str | Path) -> tuple[int, int]:
@@ -200,8 +214,8 @@ def attribute_rows(path: str | Path) -> tuple[int, int]:
         DataFormatError: the file is missing, not an ``.npz``, lacks
             ``data_attribute`` or that array is not a numeric matrix.
     """
-    with _attribute_member(Path(path)) as (_, shape, _, _):
-        return shape[0], shape[1]
+    with _attribute_member(Path(path)) as (_, member):
+        return member.shape[0], member.shape[1]
 
 
 def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
@@ -220,10 +234,11 @@ def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
     Raises:
         DataFormatError: as :func:`attribute_rows`, or the array is truncated.
     """
-    with _attribute_member(Path(path)) as (stream, shape, fortran_order, dtype):
+    with _attribute_member(Path(path)) as (stream, member):
+        shape, dtype = member.shape, member.dtype
         n, width = shape
         whole = None
-        if fortran_order:
+        if member.fortran_order:
             whole = np.frombuffer(stream.read(), dtype=dtype).reshape(shape, order="F")
         for start in range(0, n, rows):
             count = min(rows, n - start)
@@ -303,14 +318,26 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         json.dump(data, handle, indent=2)
 
 
+#: Why a manifest that is not ours stops a generation.
+_NOT_OURS = ("dg_tf deletes and replaces only files its own manifest lists: move the folder's files away or "
+             "choose another --out")
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"{path} is not readable ({err}); use --overwrite to start again") from None
+        manifest = read_json(path)
+    except DataFormatError as err:
+        raise ConfigError(f"{err}; {_NOT_OURS}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise ConfigError(f"{path} is not a {MANIFEST_FORMAT} manifest; use --overwrite to start again")
+        raise ConfigError(f"{path} is not a {MANIFEST_FORMAT} manifest; {_NOT_OURS}")
     return manifest
+
+
+def _claims(manifest: dict[str, Any], name: str) -> bool:
+    """Whether ``manifest`` (ours) lists the shard file ``name`` or its plan reserved that name."""
+    listed = any(isinstance(e, dict) and e.get("file") == name for e in manifest.get("shards", ()))
+    return bool(_SHARD_FILE.match(name)) and (
+        listed or _names_shard(name, manifest.get("num_shards"), manifest.get("file_format")))
 
 
 def _mismatch(manifest: dict[str, Any], identity: dict[str, Any]) -> str | None:
@@ -346,17 +373,21 @@ def _prepare_folder(
             logger.info("removing %s, left by an interrupted run", path)
             path.unlink()
     manifest_path = out / MANIFEST_FILE
-    shard_files = [path for path in out.iterdir() if _SHARD_FILE.match(path.name)]
+    manifest = _read_manifest(manifest_path) if manifest_path.exists() else None
+    names = sorted(path.name for path in out.iterdir())
+    foreign = [n for n in names if plan.writes(n) and (manifest is None or not _claims(manifest, n))]
+    if foreign:
+        listed = f"no {MANIFEST_FILE}" if manifest is None else f"{MANIFEST_FILE} does not list it"
+        raise ConfigError(f"{out} holds {foreign[0]}, which this generation would write, and {listed}; "
+                          f"{_NOT_OURS}")
+    if manifest is None:
+        return {}
     if overwrite:
-        for path in [*shard_files, manifest_path]:
-            path.unlink(missing_ok=True)
+        ours = [n for n in names if _claims(manifest, n)]
+        for name in [*ours, MANIFEST_FILE]:
+            (out / name).unlink()
+        logger.info("%s: removed %d shard(s) of an earlier generation and its %s", out, len(ours), MANIFEST_FILE)
         return {}
-    if not manifest_path.exists():
-        if shard_files:
-            raise ConfigError(f"{out} holds {shard_files[0].name} but no {MANIFEST_FILE}; "
-                              "use --overwrite to replace it, or another --out")
-        return {}
-    manifest = _read_manifest(manifest_path)
     difference = _mismatch(manifest, identity)
     if difference is not None:
         raise ConfigError(f"{out} holds shards of another generation ({difference}); "
@@ -439,8 +470,9 @@ def generate_shards(
         attributes: ``.npz`` whose ``data_attribute`` [N, A] conditions the
             series, row ``j`` for series ``j`` (N = ``plan.num``); checked
             whole before any shard is written, then read shard by shard.
-        overwrite: delete the shards and manifest of an earlier, different
-            generation in ``out`` instead of refusing.
+        overwrite: delete the shards and manifest of an earlier generation
+            in ``out`` (only the files its manifest claims) and start again,
+            instead of resuming it or refusing a different one.
         verify: check kept shards against their recorded SHA-256 (reads them
             all) rather than only their size.
         progress: progress reporter; default a new :class:`ShardProgress`.
@@ -453,9 +485,10 @@ def generate_shards(
         ``bytes``, ``sha256``.
 
     Raises:
-        ConfigError: ``out`` holds a manifest of other settings (or shard
-            files without a manifest) and not ``overwrite``; or a table
-            format without ``schema``.
+        ConfigError: ``out`` holds a manifest of other settings and not
+            ``overwrite``; a manifest that is not ours, or a file this plan
+            would write that no manifest of ours claims (``overwrite`` or
+            not); or a table format without ``schema``.
         DataFormatError: bad conditioning attributes (nothing is written).
     """
     out = Path(out)

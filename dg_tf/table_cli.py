@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dg_tf.cli import fail
+from dg_tf.cli import comma_list, fail
 from dg_tf.config import padding_sample_len
 from dg_tf.data.dataset import Dataset
 from dg_tf.errors import DataFormatError
@@ -29,23 +29,19 @@ def is_table_file(path: Path) -> bool:
     return path.name.lower().endswith(tuple(TABLE_FORMATS))
 
 
-def _columns(text: str) -> list[str]:
-    return [c.strip() for c in text.split(",") if c.strip()]
-
-
 def add_table_flags(parser: argparse.ArgumentParser) -> None:
     """Add the flags naming a table's id, time, attribute and feature columns and its options."""
     group = parser.add_argument_group("table columns (CSV / Parquet input)")
     group.add_argument("--id-column", help="column identifying each series (sample)")
     group.add_argument("--time-column", default=None,
                        help="column ordering the steps (integer, float, datetime); regular spacing required")
-    group.add_argument("--attribute-columns", type=_columns, default=[],
+    group.add_argument("--attribute-columns", type=comma_list, default=[],
                        help="comma-separated metadata columns, constant within a series")
-    group.add_argument("--feature-columns", type=_columns, default=None,
+    group.add_argument("--feature-columns", type=comma_list, default=None,
                        help="comma-separated measurement columns (wide style: the step columns, in step order)")
-    group.add_argument("--discrete-columns", type=_columns, default=None,
+    group.add_argument("--discrete-columns", type=comma_list, default=None,
                        help="columns forced to be categorical (one-hot)")
-    group.add_argument("--continuous-columns", type=_columns, default=None,
+    group.add_argument("--continuous-columns", type=comma_list, default=None,
                        help="columns forced to be continuous")
     group.add_argument("--integer-discrete-max-levels", type=int, default=None,
                        help="integer columns with at most this many distinct values are categorical")

@@ -11,6 +11,12 @@ prepared into ``RUN/data/`` (as ``python -m dg_tf.prepare`` would) and the
 synthetic data is also written as a table in the input's columns and units.
 A dataset folder made by ``prepare`` works the same way.
 
+``synthetic.npz`` holds only what the generator produced; ``--copy-extras
+NAME,NAME`` copies named extra arrays of the training ``.npz`` (e.g.
+``data_feature_min``) into it. If the command fails before the run has a
+checkpoint, everything it created in the run folder (``RUN/data/`` included)
+is removed again; what was there before is never touched.
+
 With ``--dp-noise-multiplier SIGMA`` (and ``--dp-l2-clip C``) both critics
 are trained with DP-SGD (paper §6.2); the epsilon spent at ``--dp-delta`` is
 logged every epoch (TensorBoard ``privacy/epsilon``), printed at the end and
@@ -29,13 +35,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import ProgressBar, add_config_flags, config_from_args, config_overrides, fail, repo_data_dir, run_main
+from dg_tf.cli import (
+    ProgressBar,
+    add_config_flags,
+    comma_list,
+    config_from_args,
+    config_overrides,
+    fail,
+    repo_data_dir,
+    run_main,
+)
 from dg_tf.config import DGConfig
-from dg_tf.data.loading import load_dataset, save_npz
+from dg_tf.data.loading import load_dataset, load_extras, save_npz
 from dg_tf.model import CONFIG_FILE, DoppelGANger
 from dg_tf.privacy_accounting import PRIVACY_FILE
 from dg_tf.table_cli import add_table_flags, is_table_file, table_dataset
@@ -48,7 +64,7 @@ logger = logging.getLogger("dg_tf.train")
 SYNTHETIC_FILE = "synthetic.npz"
 #: Where a table given to --data is prepared inside the run folder.
 PREPARED_DIR = "data"
-#: Extras that describe the real series (ids, start times), not generated ones.
+#: Extras that describe the real series (ids, start times), not generated ones: never copied.
 _REAL_SERIES_EXTRAS = (SERIES_ID, SERIES_START)
 
 
@@ -66,11 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run folder [runs/run-<date>-<time>]")
     parser.add_argument("--logdir", type=Path, default=None, help="TensorBoard folder [RUN/logs]")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its latest checkpoint (its config.json "
-                             "is used; only --epochs may change)")
+                        help="continue the run in --out from its latest finite checkpoint with its config.json; "
+                             "flags may change runtime settings (epochs, learning rates, batch size, loss "
+                             "weights, checkpointing, performance), not the model's structure")
     parser.add_argument("--num-generate", type=int, default=None,
                         help="synthetic series written to RUN/synthetic.npz after training "
                              "[as many as the training set; 0 = none]")
+    parser.add_argument("--copy-extras", type=comma_list, default=[], metavar="NAME,NAME",
+                        help="copy these extra arrays of the training .npz into RUN/synthetic.npz (e.g. "
+                             "data_feature_min,data_feature_max) [none: only generated arrays]")
     add_config_flags(parser)
     add_table_flags(parser)
     return parser
@@ -86,11 +106,10 @@ def _resolve_config(args: argparse.Namespace, run_dir: Path, data_dir: Path) -> 
     saved = run_dir / CONFIG_FILE
     if not saved.is_file():
         fail(f"--resume: {saved} does not exist; nothing to resume")
-    config = DGConfig.from_file(saved)
-    changed = {k: v for k, v in config_overrides(args).items() if k != "epochs" and getattr(config, k) != v}
-    if args.config is not None or changed:
-        fail(f"--resume keeps the run's own config; only --epochs may change (got {sorted(changed) or '--config'})")
-    return config.replace(**{k: v for k, v in config_overrides(args).items() if k == "epochs"})
+    if args.config is not None:
+        fail("--resume continues with the run's own config.json; change runtime settings with their flags "
+             "(e.g. --generator-lr), not --config")
+    return DGConfig.from_file(saved).resumed_with(config_overrides(args))
 
 
 def _data_dir(args: argparse.Namespace, run_dir: Path) -> Path:
@@ -108,10 +127,19 @@ def _data_dir(args: argparse.Namespace, run_dir: Path) -> Path:
     return data_dir
 
 
+def _copied_extras(names: list[str], source: Path) -> dict:
+    """The extra arrays ``--copy-extras`` names, read from the training ``.npz`` before training starts."""
+    real = [name for name in names if name in _REAL_SERIES_EXTRAS]
+    if real:
+        fail(f"--copy-extras {real[0]}: it describes the real series (their ids or start times), "
+             "which synthetic data must not carry")
+    return load_extras(source, names)
+
+
 def _write_synthetic(model: DoppelGANger, num: int, config: DGConfig, extras: dict, run_dir: Path,
                      data_dir: Path, output_format: str) -> None:
     synthetic = model.generate(num, seed=config.seed)
-    synthetic.extras = {k: v for k, v in extras.items() if k not in _REAL_SERIES_EXTRAS}
+    synthetic.extras = extras
     save_npz(run_dir / SYNTHETIC_FILE, synthetic)
     logger.info("synthetic data:    %s  (%d series)", run_dir / SYNTHETIC_FILE, num)
     schema = load_schema(data_dir)
@@ -121,15 +149,46 @@ def _write_synthetic(model: DoppelGANger, num: int, config: DGConfig, extras: di
         logger.info("synthetic table:   %s  (columns and units of %s)", table, schema.source)
 
 
+def _remove_created(run_dir: Path, before: set[str] | None) -> None:
+    """After a failure: remove what this command created in ``run_dir``, unless the run has a checkpoint.
+
+    ``before``: the names in ``run_dir`` when the command started (``None``:
+    the folder did not exist). A run with a checkpoint is kept whole, so that
+    ``--resume`` can continue it.
+    """
+    if not run_dir.is_dir() or any((run_dir / "checkpoints").glob("ckpt-*.index")):
+        return
+    if before is None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return
+    for path in run_dir.iterdir():
+        if path.name not in before:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+    logger.info("removed what this command had written to %s", run_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     run_dir = args.out if args.out is not None else Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     if args.resume and args.out is None:
         fail("--resume needs --out RUN_DIR, the run to continue")
+    before = {path.name for path in run_dir.iterdir()} if run_dir.is_dir() else None
+    try:
+        _train(args, run_dir)
+    except BaseException:
+        _remove_created(run_dir, before)
+        raise
+
+
+def _train(args: argparse.Namespace, run_dir: Path) -> None:
     data_dir = _data_dir(args, run_dir)
     config = _resolve_config(args, run_dir, data_dir)
     dataset = load_dataset(data_dir)
     source = str(data_dir / "data_train.npz")
+    extras = _copied_extras(args.copy_extras, data_dir / "data_train.npz") if args.copy_extras else {}
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
     model.fit(dataset, run_dir=run_dir, logdir=args.logdir, resume=args.resume,
               progress=ProgressBar(), source=source)
@@ -149,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     num = dataset.num_samples if args.num_generate is None else args.num_generate
     if num > 0:
         output_format = table_format(args.data) if is_table_file(args.data) else "csv"
-        _write_synthetic(model, num, config, dataset.extras, run_dir, data_dir, output_format)
+        _write_synthetic(model, num, config, extras, run_dir, data_dir, output_format)
 
 
 if __name__ == "__main__":

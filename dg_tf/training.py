@@ -21,7 +21,10 @@ Execution (:class:`_EpochLoop`): an epoch, or ``steps_per_execution`` steps,
 runs as one ``tf.function`` (a ``tf.while_loop`` over the compiled step, the
 losses summed on the device), so nothing returns to Python inside it; it is
 traced once per run (:attr:`_EpochLoop.traces` counts traces). Progress
-callbacks fire after each call and the NaN/Inf check runs once per epoch.
+callbacks fire after each call, and after each call every variable of the
+networks and optimizers is checked to be finite (one compiled reduction), so
+a NaN or Inf made by any step, the last one of an epoch included, stops
+training before it can be checkpointed.
 ``config.jit_compile`` compiles the step with XLA ("auto": on GPUs only; on
 CPUs XLA's transcendental functions make the LSTM several times slower, so
 the LSTM runs as TensorFlow's fused ``BlockLSTM`` kernel instead).
@@ -42,7 +45,11 @@ Around it, :class:`Trainer` keeps Adam per network, writes TensorBoard scalars
 under the original names and figures, saves ``tf.train.CheckpointManager``
 checkpoints (weights, optimizer state, RNG state, epoch) and resumes from them,
 and stops with :class:`~dg_tf.errors.TrainingDivergedError` on NaN/Inf
-without overwriting the last good checkpoint.
+without overwriting the last good checkpoint. Only finite checkpoints are
+written; the error names the newest checkpoint on disk whose tensors are all
+finite, and :meth:`_EpochLoop.restore` resumes from that one. A resumed run
+takes its learning rates from its config, not from the checkpoint, so a
+diverged run can be resumed with lower ones.
 
 With ``config.dp_noise_multiplier`` set, the step is a different compiled
 function (chosen once, at construction): both critics are trained with DP-SGD
@@ -79,7 +86,7 @@ from dg_tf.dp_sgd import (
     per_example_critic_gradients,
     poisson_sample,
 )
-from dg_tf.errors import ConfigError, TrainingDivergedError
+from dg_tf.errors import ConfigError, DGError, TrainingDivergedError
 from dg_tf.losses import (
     gradient_penalty,
     interpolate,
@@ -91,9 +98,11 @@ from dg_tf.privacy_accounting import PrivacyReport, privacy_report, sampling_pro
 from dg_tf.seeding import derive_seed
 
 __all__ = [
+    "CHECKPOINT_ERRORS",
     "AttributeTrainer",
     "Progress",
     "Trainer",
+    "checkpoint_problem",
     "critic_gradients",
     "distribution_strategy",
     "is_chief",
@@ -213,6 +222,22 @@ def _critic_metrics(prefix: str, loss, real_mean, fake_mean, penalty) -> dict[st
     }
 
 
+#: What reading a damaged or mismatched checkpoint raises (TensorFlow reports a short file as IndexError).
+CHECKPOINT_ERRORS = (AssertionError, ValueError, IndexError, KeyError, tf.errors.OpError)
+
+
+def checkpoint_problem(path: str) -> str | None:
+    """Why the checkpoint at ``path`` is unusable (a non-finite tensor, unreadable), or ``None``."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name, dtype in sorted(reader.get_variable_to_dtype_map().items()):
+            if dtype.is_floating and not np.isfinite(reader.get_tensor(name)).all():
+                return f"tensor {name} holds NaN or Inf"
+    except CHECKPOINT_ERRORS as err:
+        return f"unreadable ({type(err).__name__})"
+    return None
+
+
 def _adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable]) -> keras.optimizers.Optimizer:
     """Adam over ``variables`` (with dynamic loss scaling under ``mixed_float16``)."""
     optimizer = keras.optimizers.Adam(
@@ -255,7 +280,8 @@ class _EpochLoop:
 
     Subclasses create their networks and optimizers (inside
     :meth:`_scope`), then call this ``__init__`` with them as ``trackables``
-    (checkpointed with the RNG and the epoch counter), and define
+    (checkpointed with the RNG and the epoch counter; their variables, and
+    those of ``watch``, are checked to be finite after each chunk), and define
     ``_train_step(real=None)``: one step, sampling its real rows from
     :meth:`_real_rows` (``real`` is given by the ``tf.data`` pipeline).
 
@@ -273,6 +299,7 @@ class _EpochLoop:
         checkpoint_dir: str | Path | None = None,
         logdir: str | Path | None = None,
         figure_fn: FigureFn | None = None,
+        watch: Sequence[tf.Variable] = (),
     ):
         self.config = config
         self.num_samples = num_samples
@@ -296,6 +323,12 @@ class _EpochLoop:
         self.xla = uses_xla(config)
         self._step = tf.function(self._train_step, jit_compile=self.xla and self.strategy is None)
         self._steps = tf.function(self._run_steps)
+        #: Every float variable of the networks and optimizers, checked after each compiled chunk.
+        variables = [*(v for t in trackables.values() for v in t.variables), *watch]
+        self._watched = [v for v in variables if tf.as_dtype(v.dtype).is_floating]
+        self._nonfinite = tf.function(
+            lambda: tf.stack([tf.logical_not(tf.reduce_all(tf.math.is_finite(v))) for v in self._watched])
+        )
 
     # ---------------------------------------------------------- distribution
     @property
@@ -412,23 +445,75 @@ class _EpochLoop:
         )
         return totals
 
+    def _learning_rates(self) -> list[tuple[keras.optimizers.Optimizer, float]]:
+        """Each optimizer with the learning rate of the config (set again after a restore)."""
+        return []
+
     def restore(self, checkpoint_dir: str | Path | None = None) -> int:
-        """Restore the latest checkpoint, if any; returns the epochs it had completed.
+        """Restore the newest finite checkpoint, if any; returns the epochs it had completed.
+
+        Newer checkpoints holding NaN or Inf (left by older versions) are
+        skipped with a warning. The learning rates are then set from the
+        config, so a resumed run may use other rates than the checkpoint's.
 
         Args:
             checkpoint_dir: where to look; default this loop's own checkpoint
                 folder (a non-chief multi-worker task saves to a scratch
                 folder but resumes from the chief's).
+
+        Raises:
+            DGError: the checkpoint does not match the networks built from
+                the config (e.g. an edited ``config.json``) or is unreadable.
         """
-        if checkpoint_dir is not None:
-            latest = tf.train.latest_checkpoint(str(checkpoint_dir))
-        else:
-            latest = self.manager.latest_checkpoint if self.manager is not None else None
+        latest = self._finite_checkpoint(checkpoint_dir)
         if latest is None:
             return 0
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        try:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+        except CHECKPOINT_ERRORS as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DGError(f"{latest}: the checkpoint does not match the model built from the run's config "
+                          f"({first[:200]}); a resumed run must keep the networks it started with") from None
+        for optimizer, rate in self._learning_rates():
+            optimizer.learning_rate = rate
         logger.info("resumed from %s (epoch %d)", latest, int(self.epoch))
         return int(self.epoch.numpy())
+
+    def _checkpoints(self, checkpoint_dir: str | Path | None = None) -> list[str]:
+        """The checkpoints on disk, oldest first (of ``checkpoint_dir``, default this loop's own)."""
+        if checkpoint_dir is None:
+            return list(self.manager.checkpoints) if self.manager is not None else []
+        state = tf.train.get_checkpoint_state(str(checkpoint_dir))
+        return list(state.all_model_checkpoint_paths) if state is not None else []
+
+    def _finite_checkpoint(self, checkpoint_dir: str | Path | None = None) -> str | None:
+        """The newest checkpoint whose float tensors are all finite, or ``None``."""
+        for path in reversed(self._checkpoints(checkpoint_dir)):
+            problem = checkpoint_problem(path)
+            if problem is None:
+                return path
+            logger.warning("skipping checkpoint %s: %s", path, problem)
+        return None
+
+    def _diverged(self, what: str) -> TrainingDivergedError:
+        """The error for a NaN/Inf found after ``what``, naming the newest finite checkpoint."""
+        last = self._finite_checkpoint()
+        return TrainingDivergedError(
+            f"{what}; the last good (finite) checkpoint is "
+            f"{last or 'none (no finite checkpoint saved yet)'}. {self._divergence_advice()}"
+        )
+
+    def _divergence_advice(self) -> str:
+        return "Retry with a lower learning rate or a larger batch."
+
+    def _check_weights(self, epoch: int, step: int) -> None:
+        """Raise :meth:`_diverged` if any watched variable holds NaN or Inf after ``step`` of ``epoch``."""
+        bad = self._nonfinite().numpy()
+        if bad.any():
+            names = [getattr(self._watched[i], "path", self._watched[i].name) for i in np.flatnonzero(bad)]
+            raise self._diverged(
+                f"{len(names)} variable(s) became NaN or Inf by step {step} of epoch {epoch}, e.g. {names[0]}"
+            )
 
     def train(self, epochs: int, progress: Progress | None = None) -> dict[str, float]:
         """Train until ``epochs`` epochs are complete (counting restored ones).
@@ -437,8 +522,8 @@ class _EpochLoop:
             The mean losses of the last epoch run (empty if none ran).
 
         Raises:
-            TrainingDivergedError: a loss became NaN or Inf; nothing of that
-                epoch is saved.
+            TrainingDivergedError: a variable or a loss became NaN or Inf;
+                nothing of that epoch is saved.
         """
         progress = progress or Progress()
         start = int(self.epoch.numpy())
@@ -457,18 +542,14 @@ class _EpochLoop:
                 args = (tf.constant(count, tf.int32),) + (() if batches is None else (batches,))
                 for name, value in self._steps(*args).items():
                     totals[name] = totals[name] + value if name in totals else value
-                for step in range(done + 1, done + count + 1):
-                    progress.on_step_end(epoch, step)
                 done += count
+                self._check_weights(epoch, done)
+                for step in range(done - count + 1, done + 1):
+                    progress.on_step_end(epoch, step)
             metrics = {name: float(v) / self.steps_per_epoch for name, v in totals.items()}
             bad = sorted(name for name, v in metrics.items() if not math.isfinite(v))
             if bad:
-                last = self.manager.latest_checkpoint if self.manager is not None else None
-                raise TrainingDivergedError(
-                    f"{', '.join(bad)} became {metrics[bad[0]]} in epoch {epoch}; "
-                    f"the last good checkpoint is {last or 'none (no checkpoint saved yet)'}. "
-                    "Resume from it with a lower learning rate or a larger batch."
-                )
+                raise self._diverged(f"{', '.join(bad)} became {metrics[bad[0]]} in epoch {epoch}")
             self.epoch.assign(epoch)
             metrics["time/epoch_seconds"] = time.perf_counter() - began
             metrics.update(self._epoch_metrics(epoch))
@@ -562,6 +643,21 @@ class Trainer(_EpochLoop):
 
     def _data(self) -> tuple[tf.Tensor, ...]:
         return self.real_features, self.real_attributes
+
+    def _learning_rates(self) -> list[tuple[keras.optimizers.Optimizer, float]]:
+        c = self.config
+        rates = [(self.generator_optimizer, c.generator_lr), (self.critic_optimizer, c.critic_lr)]
+        if self.aux_critic is not None:
+            rates.append((self.aux_critic_optimizer, c.aux_critic_lr))
+        return rates
+
+    def _divergence_advice(self) -> str:
+        c = self.config
+        flags = f"--generator-lr {c.generator_lr / 2:g} --critic-lr {c.critic_lr / 2:g}"
+        if self.aux_critic is not None:
+            flags += f" --aux-critic-lr {c.aux_critic_lr / 2:g}"
+        return (f"Resume from it with lower learning rates (python -m dg_tf.train --out RUN --resume {flags}) "
+                "or a larger --batch-size.")
 
     def _batch_size(self) -> int:
         return self.config.batch_size * self.config.num_packing
@@ -766,7 +862,7 @@ class AttributeTrainer(_EpochLoop):
             config, int(attributes.shape[0]), derive_seed(seed, "retrain_attributes"),
             dict(critic=critic, generator_optimizer=self.generator_optimizer,
                  critic_optimizer=self.critic_optimizer),
-            logdir=logdir,
+            logdir=logdir, watch=self.variables,
         )
 
     def _data(self) -> tuple[tf.Tensor, ...]:

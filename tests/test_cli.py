@@ -1,12 +1,15 @@
 """The command line end to end: train -> generate -> read the npz; errors are one line."""
 
+import json
+import logging
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from dg_tf import DGConfig, load_npz, save_dataset
+from dg_tf import ConfigError, DGConfig, DGError, load_npz, save_dataset
 from dg_tf.generate import main as generate_main
 from dg_tf.train import main as train_main
 
@@ -84,11 +87,34 @@ def test_errors_are_one_line_and_write_nothing(tmp_path, data_dir):
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_resume_refuses_changed_structure(tmp_path, data_dir):
+def test_resume_changes_runtime_settings_but_not_structure(tmp_path, data_dir, caplog):
     run = tmp_path / "run"
     train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "1", "--num-generate", "0", *TINY_FLAGS])
-    with pytest.raises(Exception, match="only --epochs may change"):
+    before = (run / "config.json").read_text()
+    with pytest.raises(ConfigError, match=r"--resume cannot change feature_lstm_units \(8 -> 9\)"):
         train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--feature-lstm-units", "9"])
+    with pytest.raises(ConfigError, match="not --config"):
+        train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--config", str(run / "config.json")])
+    assert (run / "config.json").read_text() == before
+
+    caplog.set_level(logging.INFO, logger="dg_tf.config")
+    train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--epochs", "2", "--num-generate", "0",
+                "--generator-lr", "0.0004", "--batch-size", "12"])
+    assert "resume: generator_lr changed from 0.001 to 0.0004" in caplog.text
+    assert "resume: batch_size changed from 16 to 12" in caplog.text
+    config = DGConfig.from_file(run / "config.json")
+    assert (config.epochs, config.generator_lr, config.batch_size, config.feature_lstm_units) == (2, 0.0004, 12, 8)
+    reader = tf.train.load_checkpoint(str(run / "checkpoints" / "ckpt-2"))
+    assert reader.get_tensor("generator_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(4e-4)
+    assert reader.get_tensor("critic_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(1e-3)
+
+    edited = json.loads((run / "config.json").read_text())  # a structure change by hand: still one clear error
+    (run / "config.json").write_text(json.dumps({**edited, "critic_hidden_units": 17}))
+    with pytest.raises(DGError, match=r"ckpt-2: the checkpoint does not match the model built from the run's config"):
+        train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--epochs", "3", "--num-generate", "0",
+                    "--generator-lr", "0.0002"])
+    assert DGConfig.from_file(run / "config.json").generator_lr == 0.0004  # a failed resume changes nothing
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == ["ckpt-1.index", "ckpt-2.index"]
 
 
 def test_dataset_recommended_config_is_used_unless_config_given(tmp_path, data_dir):

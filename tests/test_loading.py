@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,8 @@ from dg_tf.data import (
     save_npz,
     save_outputs,
 )
-from dg_tf.errors import DataFormatError
+from dg_tf.data.loading import load_extras
+from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write
 
 FCC = Path(__file__).resolve().parent.parent / "data" / "FCC_MBA"
@@ -466,3 +469,159 @@ def test_atomic_write_replaces_and_uses_hidden_temp_name(tmp_path):
         assert target.read_text() == "old"  # not replaced before the end
     assert target.read_text(encoding="utf-8") == "new é"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+# ------------------------------------------------------------------ protocols, bounds, hostile files
+
+
+def test_spec_pickles_of_every_protocol_load(tmp_path):
+    """The original module pickled with protocols 0 to 5 (Python 3), and dg_tf's own specs, all load."""
+    module_dir = tmp_path / "original"
+    module_dir.mkdir()
+    (module_dir / "output.py").write_text(ORIGINAL_OUTPUT_MODULE)
+    script = textwrap.dedent(
+        """
+        import pickle, sys
+        from output import Normalization, Output, OutputType
+        specs = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE), Output(OutputType.DISCRETE, 15),
+                 Output(OutputType.CONTINUOUS, 4, Normalization.MINUSONE_ONE), Output(OutputType.DISCRETE, 2,
+                 is_gen_flag=True)]
+        for protocol in range(6):
+            with open(f"{sys.argv[1]}/p{protocol}.pkl", "wb") as f:
+                pickle.dump(specs, f, protocol=protocol)
+        """
+    )
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PYTHONPATH": str(module_dir)}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=module_dir, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = [CONT01, Output(OutputType.DISCRETE, 15), Output(OutputType.CONTINUOUS, 4, Normalization.MINUSONE_ONE),
+                gen_flag_output()]
+    for protocol in range(6):
+        assert load_outputs(tmp_path / f"p{protocol}.pkl") == expected, protocol
+        ours = tmp_path / f"ours{protocol}.pkl"
+        ours.write_bytes(pickle.dumps(expected, protocol=protocol))  # module dg_tf.data.specs
+        assert load_outputs(ours) == expected, protocol
+
+
+def test_newobj_cannot_build_other_classes_or_patch_ours(tmp_path):
+    # protocol 2: NEWOBJ on __builtin__.object is refused (only output.Output may be created) ...
+    bad = tmp_path / "x.pkl"
+    bad.write_bytes(b"\x80\x02]q\x00c__builtin__\nobject\n)\x81a.")
+    assert load_error(bad).rule == "cannot be unpickled: UnpicklingError: NEWOBJ class argument must be a type, not _Ref"
+    # ... and a BUILD on the output.Output class changes only this load's throwaway class
+    bad.write_bytes(b"\x80\x02]q\x00coutput\nOutput\nN}X\x07\x00\x00\x00problemNs\x86ba.")
+    assert "got class output.Output" in load_error(bad).rule
+    assert Output(OutputType.DISCRETE, 2).problem() is None
+
+
+def test_pickle_whose_repr_would_explode_is_refused_with_a_short_message(tmp_path):
+    nested: list = []
+    for _ in range(40):  # 2**40 leaves when printed; a few hundred bytes pickled
+        nested = [nested, nested]
+    bad = tmp_path / "x.pkl"
+    bad.write_bytes(pickle.dumps([nested], protocol=0))
+    assert bad.stat().st_size < 1000
+    err = load_error(bad)
+    assert err.index == 0 and "must be an output.Output, got list [[[" in err.rule and len(str(err)) < 300
+
+
+def test_huge_and_too_wide_dims_are_refused(tmp_path):
+    good = tmp_path / "good.pkl"
+    save_outputs(good, [Output(OutputType.DISCRETE, 2)])
+    huge = tmp_path / "huge.pkl"
+    huge.write_bytes(good.read_bytes().replace(b"I2\n", b"I1" + b"0" * 5000 + b"\n"))
+    err = load_error(huge)
+    assert "cannot be unpickled" in err.rule and len(str(err)) < 400
+    wide = tmp_path / "wide.pkl"
+    wide.write_bytes(good.read_bytes().replace(b"I2\n", b"I1000001\n"))
+    err = load_error(wide)
+    assert err.index == 0 and "1000001 columns of one output spec is over the limit of 100000" in err.rule
+    assert "DG_TF_MAX_OUTPUT_DIM" in err.rule
+
+
+def test_special_files_and_oversize_pickles_are_refused_without_reading(tmp_path, monkeypatch):
+    zero = tmp_path / "zero.pkl"
+    zero.symlink_to("/dev/zero")
+    assert load_error(zero).rule == "is a character device, not a regular file"
+    fifo = tmp_path / "fifo.pkl"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes
+    assert load_error(fifo).rule == "is a FIFO (named pipe), not a regular file"
+    assert load_error(tmp_path).rule == "is a folder, not a regular file"
+    big = tmp_path / "big.pkl"
+    save_outputs(big, [Output(OutputType.DISCRETE, 2)] * 10)
+    monkeypatch.setenv("DG_TF_MAX_PICKLE_BYTES", "100")
+    assert "over the limit of 100 (raise DG_TF_MAX_PICKLE_BYTES" in load_error(big).rule
+    monkeypatch.setenv("DG_TF_MAX_PICKLE_BYTES", "lots")
+    with pytest.raises(ConfigError, match="DG_TF_MAX_PICKLE_BYTES='lots' must be a positive integer"):
+        load_outputs(big)
+
+
+def _npz_error(path: Path) -> DataFormatError:
+    ds = make_dataset()
+    with pytest.raises(DataFormatError) as info:
+        load_npz(path, ds.feature_outputs, ds.attribute_outputs)
+    assert info.value.file == str(path) and "\n" not in str(info.value)
+    return info.value
+
+
+def _npy(shape_text: str, payload: bytes = b"") -> bytes:
+    """A version-1.0 .npy member declaring ``shape_text`` (any text), followed by ``payload``."""
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}".encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + payload
+
+
+def test_npz_members_are_checked_before_any_array_is_read(tmp_path, monkeypatch):
+    ds = make_dataset()
+    arrays = dict(data_feature=ds.features, data_attribute=ds.attributes, data_gen_flag=ds.gen_flags)
+    good = tmp_path / "good.npz"
+    np.savez(good, **arrays)
+
+    def variant(name, member, content):
+        path = tmp_path / name
+        shutil.copy(good, path)
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(member, content)
+        return path
+
+    err = _npz_error(variant("raw.npz", "notes", b"no .npy suffix"))
+    assert err.array == "notes" and "zip member is not an .npy array" in err.rule
+    err = _npz_error(variant("digits.npz", "big.npy", _npy("(1" + "0" * 5000 + ",)")))
+    assert err.array == "big" and "unreadable .npy header" in err.rule and len(str(err)) < 500
+    err = _npz_error(variant("short.npz", "big.npy", _npy("(1000000000000, 3)", b"\0" * 64)))
+    assert err.array == "big" and "array data is truncated" in err.rule and "12000000000000 bytes" in err.rule
+    err = _npz_error(variant("negative.npz", "neg.npy", _npy("(-5,)")))
+    assert err.array == "neg" and "negative dimension" in err.rule
+
+    bomb = tmp_path / "bomb.npz"  # 4 MB of zeros in a few kB: the extra array is bounded like the rest
+    np.savez_compressed(bomb, **arrays, extra=np.zeros(1 << 20, np.float32))
+    assert bomb.stat().st_size < 20_000
+    monkeypatch.setenv("DG_TF_MAX_NPZ_BYTES", str(1 << 20))
+    err = _npz_error(bomb)
+    assert err.array == "file" and "bytes of arrays to read from an .npz file is over the limit" in err.rule
+    monkeypatch.delenv("DG_TF_MAX_NPZ_BYTES")
+    monkeypatch.setenv("DG_TF_MEMORY_BYTES", "100000")
+    err = _npz_error(bomb)
+    assert "need 4.0 MiB of memory and 97.7 KiB is available" in err.rule
+    monkeypatch.delenv("DG_TF_MEMORY_BYTES")
+    assert load_npz(bomb, ds.feature_outputs, ds.attribute_outputs).extras["extra"].shape == (1 << 20,)
+
+
+def test_extra_array_names_must_be_identifiers(tmp_path):
+    ds = make_dataset()
+    for name in ("../../evil", "a.b", "", "1x"):
+        ds.extras = {name: np.zeros(2)}
+        with pytest.raises(DataFormatError, match="extra array name is reserved or not an identifier"):
+            save_npz(tmp_path / "d.npz", ds)
+    assert not (tmp_path / "d.npz").exists()
+    np.savez(tmp_path / "hostile.npz", data_feature=ds.features, data_attribute=ds.attributes,
+             data_gen_flag=ds.gen_flags, data_feature_min=np.array([-3.5]), **{"../../evil": np.ones(3)})
+    assert set(load_npz(tmp_path / "hostile.npz", ds.feature_outputs, ds.attribute_outputs).extras) == {
+        "data_feature_min", "../../evil"}  # read (they are the user's), never written back as they are
+    assert list(load_extras(tmp_path / "hostile.npz", ["data_feature_min"])) == ["data_feature_min"]
+    with pytest.raises(DataFormatError, match="no such array in the file") as info:
+        load_extras(tmp_path / "hostile.npz", ["data_feature_max"])
+    assert info.value.array == "data_feature_max"
+    with pytest.raises(DataFormatError, match="not an identifier"):
+        load_extras(tmp_path / "hostile.npz", ["../../evil"])

@@ -276,3 +276,37 @@ def test_kill_9_leaves_only_complete_shards_and_rerun_completes(run, tmp_path):
     model = DoppelGANger.load(run)
     np.testing.assert_array_equal(_load(out / "part-00199.npz").features,
                                   model.generate(300, seed=derive_seed(model.config.seed, "shard", 199)).features)
+
+
+def test_overwrite_deletes_only_what_our_manifest_claims(model, run, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = {"part-00000.npz": b"the user's own", "part-00007.csv": b"also the user's", "notes.txt": b"x"}
+    for name, content in mine.items():
+        (out / name).write_bytes(content)
+    for overwrite in (False, True):  # a shard-named file of the user's that we would write: never replaced
+        with pytest.raises(ConfigError, match="holds part-00000.npz, which this generation would write, and no "
+                                              "manifest.json; dg_tf deletes and replaces only files its own"):
+            _shards(model, run, out, 8, 4, overwrite=overwrite)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == mine
+
+    (out / "part-00000.npz").unlink()
+    del mine["part-00000.npz"]
+    _shards(model, run, out, 8, 4)  # the user's other files are left alone
+    assert _listing(out) == sorted([*mine, MANIFEST_FILE, "part-00000.npz", "part-00001.npz"])
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    manifest["shards"].append({"index": 9, "file": "../victim.npz"})  # a hostile entry: not a shard name
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest))
+    (tmp_path / "victim.npz").write_bytes(b"keep me")
+    (out / "part-00002.npz").write_bytes(b"a later file of the user's, beyond the old plan")
+    _shards(model, run, out, 4, 4, seed=3, overwrite=True)
+    assert (tmp_path / "victim.npz").read_bytes() == b"keep me"
+    assert (out / "part-00002.npz").read_bytes().startswith(b"a later file")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in mine} == mine
+    assert json.loads((out / MANIFEST_FILE).read_text())["seed"] == 3
+
+    (out / MANIFEST_FILE).write_text('{"format": "someone else\'s"}')
+    for overwrite in (False, True):
+        with pytest.raises(ConfigError, match="is not a dg_tf-shards-1 manifest; dg_tf deletes and replaces only"):
+            _shards(model, run, out, 4, 4, seed=3, overwrite=overwrite)
+    assert (out / "part-00000.npz").exists() and (out / MANIFEST_FILE).exists()

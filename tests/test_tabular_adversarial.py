@@ -379,8 +379,17 @@ def test_mixed_text_can_be_declared_categorical():
     df["label"] = ["1", "2", "n/a?", "2", "1"]
     back = round_trip(df, {**KWARGS, "discrete_columns": ["label"]})
     assert list(back["label"]) == list(df["label"])
-    df["label"] = ["A", "B", "1", "A", "B"]  # mostly words: a label column, accepted as is
-    assert list(round_trip(df, KWARGS)["label"]) == list(df["label"])
+    for labels, row, value in ((["A", "B", "1", "A", "B"], 2, "number '1' among words"),  # a number among labels
+                               (["True", "False", "yes", "True", "False"], 2, "word 'yes' among booleans")):
+        df["label"] = labels
+        with pytest.raises(DataFormatError, match=f"mixed types in a text column.*{value}") as info:
+            from_dataframe(df, **KWARGS)
+        assert (info.value.array, info.value.index) == ("column 'label'", row)
+        back = round_trip(df, {**KWARGS, "discrete_columns": ["label"]})  # declared labels: accepted as they are
+        assert list(back["label"]) == labels
+    for labels in (["3", "1", "2", "1", "2"], ["True", "False", "True", "True", "False"], ["A", "B", "C", "A", "B"]):
+        df["label"] = labels  # one kind of text only: accepted without declaring it
+        assert list(round_trip(df, KWARGS)["label"]) == labels
 
 
 def test_a_string_instead_of_a_list_of_columns_is_refused():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 
 import numpy as np
 import pandas as pd
@@ -119,8 +120,11 @@ def test_unreadable_files(tmp_path):
     (tmp_path / "ragged.csv").write_text('a,b\n1,2\n3,"4\n')
     with pytest.raises(DataFormatError, match="ragged.csv: csv"):
         read_table(tmp_path / "ragged.csv")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DataFormatError, match="absent.csv: file: missing file"):
         read_table(tmp_path / "absent.csv")
+    os.mkfifo(tmp_path / "fifo.csv")  # refused at once, never opened for a blocking read
+    with pytest.raises(DataFormatError, match=r"fifo.csv: file: is a FIFO \(named pipe\), not a regular file"):
+        read_table(tmp_path / "fifo.csv")
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):

@@ -111,7 +111,7 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
 def test_load_rejects_what_is_not_a_schema(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("{not json")
-    with pytest.raises(DataFormatError, match="bad.json: table schema: invalid JSON"):
+    with pytest.raises(DataFormatError, match="bad.json: json: is not valid JSON: Expecting property name"):
         TableSchema.load(path)
     path.write_text('{"format": "something else", "version": 1}')
     with pytest.raises(DataFormatError, match="not a valid table schema: format='something else'"):

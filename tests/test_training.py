@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from dg_tf import DoppelGANger, TrainingDivergedError
 from dg_tf.encoding import Encoding
-from dg_tf.training import Trainer, pack
+from dg_tf.training import Progress, Trainer, pack
 
 from conftest import make_toy_dataset
 
@@ -89,10 +89,74 @@ def test_nan_stops_training_and_keeps_last_checkpoint(tmp_path, tiny_config, toy
     model, trainer = _trainer(config.replace(epochs=3), toy_dataset, checkpoint_dir=tmp_path / "run" / "checkpoints")
     assert trainer.restore() == 1
     trainer.real_features = tf.fill(trainer.real_features.shape, np.nan)
-    with pytest.raises(TrainingDivergedError, match=r"loss/d.*nan.*epoch 2.*ckpt-1"):
+    with pytest.raises(TrainingDivergedError, match=r"became NaN or Inf by step 3 of epoch 2.*finite\) checkpoint is .*ckpt-1"):
         trainer.train(3)
     assert checkpoint.read_bytes() == before
     assert sorted(p.name for p in checkpoint.parent.glob("ckpt-*.index")) == ["ckpt-1.index"]
+
+
+class _InfiniteLastStep(Progress):
+    """Sets the generator's learning rate to +inf after the second-to-last step of ``epoch``.
+
+    The last step's losses are computed before its update, so they stay
+    finite; only the weights that update writes are not.
+    """
+
+    def __init__(self, trainer, epoch):
+        self.trainer, self.epoch = trainer, epoch
+
+    def on_step_end(self, epoch, step):
+        if epoch == self.epoch and step == self.trainer.steps_per_epoch - 1:
+            self.trainer.generator_optimizer.learning_rate = float("inf")
+
+
+def _finite(path):
+    reader = tf.train.load_checkpoint(str(path))
+    return all(np.isfinite(reader.get_tensor(name)).all()
+               for name, dtype in reader.get_variable_to_dtype_map().items() if dtype.is_floating)
+
+
+def test_nan_made_by_the_last_step_is_never_checkpointed_and_resume_takes_a_lower_rate(tmp_path, tiny_config,
+                                                                                       toy_dataset):
+    config = tiny_config.replace(epochs=2, checkpoint_every=1, steps_per_execution=1)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    model, trainer = _trainer(config, toy_dataset, checkpoint_dir=checkpoints)
+    assert trainer.steps_per_epoch == 3
+    with pytest.raises(TrainingDivergedError, match=r"by step 3 of epoch 2, e\.g\. generator/.*checkpoint is .*ckpt-1\. "
+                                                    r"Resume from it with lower learning rates .*--generator-lr 0\.0005"):
+        trainer.train(2, _InfiniteLastStep(trainer, epoch=2))
+    assert not np.isfinite(model.generator.trainable_variables[0].numpy()).all()  # the last step did diverge
+    assert sorted(p.name for p in checkpoints.glob("ckpt-*.index")) == ["ckpt-1.index"]
+    assert _finite(checkpoints / "ckpt-1")
+
+    lower = config.replace(epochs=3, generator_lr=2e-4, critic_lr=3e-4)
+    resumed, trainer = _trainer(lower, toy_dataset, checkpoint_dir=checkpoints)
+    assert trainer.restore() == 1
+    assert float(trainer.generator_optimizer.learning_rate.numpy()) == pytest.approx(2e-4)
+    assert float(trainer.critic_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
+    trainer.train(3)
+    reader = tf.train.load_checkpoint(str(checkpoints / "ckpt-3"))
+    assert reader.get_tensor("generator_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(2e-4)
+    assert reader.get_tensor("critic_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(3e-4)
+    assert all(_finite(checkpoints / f"ckpt-{i}") for i in (1, 2, 3))
+
+
+def test_a_non_finite_checkpoint_of_an_older_version_is_skipped_and_never_named(tmp_path, tiny_config, toy_dataset):
+    config = tiny_config.replace(epochs=2, checkpoint_every=1)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    model, trainer = _trainer(config, toy_dataset, checkpoint_dir=checkpoints)
+    trainer.train(2)
+    model.critic.trainable_variables[0].assign(tf.fill(model.critic.trainable_variables[0].shape, np.nan))
+    trainer.epoch.assign(3)
+    trainer.manager.save(checkpoint_number=3)  # what the old NaN check could leave behind
+    assert not _finite(checkpoints / "ckpt-3")
+
+    _, trainer = _trainer(config.replace(epochs=4), toy_dataset, checkpoint_dir=checkpoints)
+    assert trainer.restore() == 2
+    assert np.isfinite(trainer.critic.trainable_variables[0].numpy()).all()
+    trainer.real_features = tf.fill(trainer.real_features.shape, np.nan)
+    with pytest.raises(TrainingDivergedError, match=r"finite\) checkpoint is .*ckpt-2\. "):
+        trainer.train(4)
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,16 @@ The pickles of the original code are Python-2 protocol-0 pickles that name a
 top-level module ``output``. Unpickling can run arbitrary code, so
 :func:`load_outputs` uses a restricted unpickler that accepts exactly the
 globals such a file needs (``output.Output``, ``output.OutputType``,
-``output.Normalization``, ``copy_reg._reconstructor``, ``__builtin__.object``)
-and refuses every other one before it is called. It never touches
-``sys.modules`` (the original's ``sys.modules["output"] = gan.output`` hack).
+``output.Normalization``, ``copy_reg._reconstructor``, ``__builtin__.object``;
+the same classes under ``gan.output`` or ``dg_tf.data.specs`` for pickles of
+protocols 2 to 5) and refuses every other one before it is called. It never
+touches ``sys.modules`` (the original's ``sys.modules["output"] = gan.output``
+hack).
+
+Files are read within the bounds of :mod:`dg_tf.limits`, and only if they are
+regular files (:func:`dg_tf.fileio.open_regular`): a pickle's size, and an
+``.npz``'s total uncompressed size, read from its zip directory and ``.npy``
+headers before any array is.
 
 :func:`save_outputs` writes protocol-0 text in exactly the original style, so
 the original TF1 / Python-2 code (and plain ``pickle.load`` with the original
@@ -27,12 +34,17 @@ validated (:mod:`dg_tf.data.validation`) before anything is written.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
 import io
 import logging
+import math
 import os
 import pickle
-from typing import Any, Callable
+import re
+import zipfile
+from typing import IO, Any, Callable, Iterator
 
 import numpy as np
 
@@ -40,7 +52,8 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Normalization, Output, OutputType
 from dg_tf.data.validation import validate_dataset, validate_outputs
 from dg_tf.errors import DataFormatError
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_write, open_regular, read_bytes
+from dg_tf.limits import NPZ_BYTES, PICKLE_BYTES, available_memory, brief, format_bytes, label
 
 __all__ = [
     "FEATURE_OUTPUT_FILE",
@@ -51,6 +64,10 @@ __all__ = [
     "save_npz",
     "load_dataset",
     "save_dataset",
+    "NpyMember",
+    "open_npz",
+    "load_extras",
+    "check_extra_names",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,11 +81,15 @@ _GEN_FLAG_KEY = "data_gen_flag"
 _MAIN_KEYS = (_FEATURE_KEY, _ATTRIBUTE_KEY, _GEN_FLAG_KEY)
 # Names np.savez takes as its own arguments: an extra array may not use them.
 _RESERVED_EXTRA_KEYS = frozenset(_MAIN_KEYS) | {"file", "allow_pickle"}
+#: What an extra array may be called when it is written: a plain identifier (no path, no dots).
+_EXTRA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _ALLOWED_TEXT = (
     "only output.Output, output.OutputType, output.Normalization, "
     "copy_reg._reconstructor and __builtin__.object may be loaded"
 )
+#: Modules whose Output / OutputType / Normalization a spec pickle may name.
+_SPEC_MODULES = ("output", "gan.output", "dg_tf.data.specs")
 # The state dict of an original ``output.Output`` (Python 2 dict order, which
 # the original pickles use and save_outputs reproduces).
 _STATE_KEYS = ("dim", "type_", "is_gen_flag", "normalization")
@@ -82,34 +103,30 @@ def load_outputs(file: str | os.PathLike[str]) -> list[Output]:
 
     Args:
         file: ``data_feature_output.pkl`` or ``data_attribute_output.pkl``
-            (any pickle protocol; Python-2 ``S'...'`` strings are decoded as
-            latin-1).
+            (any pickle protocol, 0 to 5; Python-2 ``S'...'`` strings are
+            decoded as latin-1), a regular file of at most
+            ``DG_TF_MAX_PICKLE_BYTES`` bytes.
 
     Returns:
         The specs, as :class:`dg_tf.data.specs.Output` objects.
 
     Raises:
-        DataFormatError: the file is missing, is not a pickle, names any
-            global other than the five allowed ones (refused before it is
-            called), or does not hold a list of valid ``Output``; the index
-            is the list position of the first bad element.
+        DataFormatError: the file is missing, not a regular file, too large,
+            is not a pickle, names any global other than the allowed ones
+            (refused before it is called), or does not hold a list of valid
+            ``Output``; the index is the list position of the first bad element.
     """
     file = os.fspath(file)
-    try:
-        with open(file, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise DataFormatError(file, "file", None, "missing file") from None
-    except OSError as err:
-        raise DataFormatError(file, "file", None, f"cannot be read: {err}") from None
+    data = read_bytes(file, PICKLE_BYTES)
     unpickler = _RestrictedUnpickler(io.BytesIO(data), file)
     try:
         raw = unpickler.load()
     except DataFormatError:
         raise
     except Exception as err:  # a broken or hostile pickle: report, never crash
-        raise DataFormatError(file, "pickle", None, f"cannot be unpickled: {type(err).__name__}: {err}") from None
-    outputs = _to_outputs(raw, file)
+        raise DataFormatError(file, "pickle", None,
+                              f"cannot be unpickled: {type(err).__name__}: {label(str(err), 200)}") from None
+    outputs = _to_outputs(raw, file, unpickler.output_class)
     validate_outputs(outputs, file, "pickle", allow_gen_flag=True)
     return outputs
 
@@ -137,7 +154,7 @@ def save_outputs(file: str | os.PathLike[str], outputs: list[Output]) -> None:
 
 
 class _Ref:
-    """Inert stand-in for a class named in a pickle (``output.Output``, ``object``).
+    """Inert stand-in for ``__builtin__.object`` named in a pickle.
 
     The unpickler never hands real classes to the pickle: a BUILD opcode could
     otherwise set attributes on them (e.g. replace ``Output.problem``).
@@ -151,10 +168,16 @@ class _Ref:
 
 
 class _PickledOutput:
-    """Blank object a pickled ``output.Output`` is rebuilt into (state checked later)."""
+    """Blank object a pickled ``output.Output`` is rebuilt into (state checked later).
+
+    Each load makes its own subclass (:attr:`_RestrictedUnpickler.output_class`)
+    for the pickle to name: protocols 2 to 5 create objects with
+    ``cls.__new__(cls)``, which needs a class, and a BUILD that sets attributes
+    on that class changes only this one load's throwaway subclass.
+    """
 
     def __repr__(self) -> str:
-        return f"output.Output(state={vars(self)!r})"
+        return f"output.Output(state={brief(vars(self))})"
 
 
 class _PickledEnum:
@@ -165,7 +188,7 @@ class _PickledEnum:
         self.value = value
 
     def __repr__(self) -> str:
-        return f"output.{self.enum_cls.__name__}({self.value!r})"
+        return f"output.{self.enum_cls.__name__}({brief(self.value, 40)})"
 
 
 class _EnumFactory:
@@ -192,11 +215,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, stream: io.BytesIO, file: str):
         super().__init__(stream, encoding="latin1")
         self._file = file
-        self._output = _Ref("output.Output")
+        #: The class a pickled ``output.Output`` is created as (fresh for this load).
+        self.output_class = type("Output", (_PickledOutput,), {"__module__": "output"})
         self._object = _Ref("__builtin__.object")
         self._globals: dict[tuple[str, str], Any] = {}
-        for module in ("output", "gan.output"):
-            self._globals[(module, "Output")] = self._output
+        for module in _SPEC_MODULES:
+            self._globals[(module, "Output")] = self.output_class
             self._globals[(module, "OutputType")] = _EnumFactory(OutputType)
             self._globals[(module, "Normalization")] = _EnumFactory(Normalization)
         for module in ("copy_reg", "copyreg"):
@@ -208,37 +232,38 @@ class _RestrictedUnpickler(pickle.Unpickler):
         try:
             return self._globals[(module, name)]
         except (KeyError, TypeError):
-            raise DataFormatError(self._file, "pickle", None, f"refuses global '{module}.{name}': {_ALLOWED_TEXT}")
+            raise DataFormatError(self._file, "pickle", None,
+                                  f"refuses global {brief(f'{module}.{name}')}: {_ALLOWED_TEXT}") from None
 
     def persistent_load(self, pid: Any) -> Any:
-        raise DataFormatError(self._file, "pickle", None, f"refuses persistent id {pid!r:.60}: {_ALLOWED_TEXT}")
+        raise DataFormatError(self._file, "pickle", None, f"refuses persistent id {brief(pid, 60)}: {_ALLOWED_TEXT}")
 
     def _reconstructor(self, cls: Any, base: Any, state: Any) -> _PickledOutput:
         """Safe ``copy_reg._reconstructor``: only ``(output.Output, object, None)``."""
-        if cls is not self._output or base is not self._object or state is not None:
+        if cls is not self.output_class or base is not self._object or state is not None:
             raise DataFormatError(
                 self._file,
                 "pickle",
                 None,
                 f"copy_reg._reconstructor may only rebuild output.Output from object with state None, "
-                f"got ({cls!r:.40}, {base!r:.40}, {state!r:.40})",
+                f"got ({brief(cls, 40)}, {brief(base, 40)}, {brief(state, 40)})",
             )
-        return _PickledOutput()
+        return self.output_class()
 
 
-def _to_outputs(raw: Any, file: str) -> list[Output]:
+def _to_outputs(raw: Any, file: str, output_class: type) -> list[Output]:
     """Turn the unpickled stand-ins into :class:`Output` objects, coercing nothing."""
     if not isinstance(raw, list):
         raise DataFormatError(file, "pickle", None, f"must hold a list of output.Output, got {type(raw).__name__}")
     outputs = []
     for i, item in enumerate(raw):
-        if type(item) is not _PickledOutput:
-            if isinstance(item, _Ref):
-                what = f"class {item.name}"
-            elif isinstance(item, _PickledEnum):
+        if type(item) is not output_class:
+            if item is output_class:
+                what = "class output.Output"
+            elif isinstance(item, (_Ref, _PickledEnum)):
                 what = repr(item)
             else:
-                what = f"{type(item).__name__} {item!r:.60}"
+                what = f"{type(item).__name__} {brief(item, 60)}"
             raise DataFormatError(file, "pickle", i, f"must be an output.Output, got {what}")
         state = vars(item)
         if set(state) != set(_STATE_KEYS):
@@ -246,7 +271,7 @@ def _to_outputs(raw: Any, file: str) -> list[Output]:
                 file,
                 "pickle",
                 i,
-                f"output.Output state must have exactly the keys {list(_STATE_KEYS)}, got {sorted(map(repr, state))}",
+                f"output.Output state must have exactly the keys {list(_STATE_KEYS)}, got {brief(sorted(map(str, state)), 200)}",
             )
         out = object.__new__(Output)
         out.dim = state["dim"]
@@ -263,14 +288,14 @@ def _to_outputs(raw: Any, file: str) -> list[Output]:
 
 def _to_enum(value: Any, enum_cls: type[enum.Enum], field: str, file: str, index: int) -> Any:
     if not isinstance(value, _PickledEnum) or value.enum_cls is not enum_cls:
-        got = f"{value!r:.60}"
-        raise DataFormatError(file, "pickle", index, f"{field} must be an output.{enum_cls.__name__}, got {got}")
+        raise DataFormatError(file, "pickle", index,
+                              f"{field} must be an output.{enum_cls.__name__}, got {brief(value, 60)}")
     try:
         return enum_cls(value.value)
     except (ValueError, TypeError):
         allowed = ", ".join(m.value for m in enum_cls)
         raise DataFormatError(
-            file, "pickle", index, f"{field}={value.value!r:.40} is not an {enum_cls.__name__} (one of {allowed})"
+            file, "pickle", index, f"{field}={brief(value.value, 40)} is not an {enum_cls.__name__} (one of {allowed})"
         ) from None
 
 
@@ -358,6 +383,137 @@ def _dump_protocol0(outputs: list[Output]) -> bytes:
 # ============================================================================ arrays
 
 
+@dataclasses.dataclass(frozen=True)
+class NpyMember:
+    """One array of an ``.npz`` as its zip entry and ``.npy`` header declare it (nothing read yet).
+
+    Attributes:
+        key: the array's name (the member name without ``.npy``).
+        info: the zip entry.
+        shape, fortran_order, dtype: from the ``.npy`` header.
+        data_offset: bytes of the member before the array data.
+    """
+
+    key: str
+    info: zipfile.ZipInfo
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    data_offset: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the array data the header declares (a Python int: no overflow)."""
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    def open(self, archive: zipfile.ZipFile) -> IO[bytes]:
+        """The member's stream, positioned at the start of the array data."""
+        stream = archive.open(self.info)
+        stream.read(self.data_offset)
+        return stream
+
+
+#: Bytes read from a zip member at a time.
+_READ_CHUNK = 16 << 20
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str) -> NpyMember:
+    """Read and check one member's ``.npy`` header."""
+    if not info.filename.endswith(".npy"):
+        raise DataFormatError(file, label(info.filename), None,
+                              "zip member is not an .npy array: an .npz holds only NAME.npy members")
+    key = info.filename[: -len(".npy")]
+    try:
+        with archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in _NPY_HEADER_READERS:
+                raise ValueError(f".npy format version {version} is not supported")
+            shape, fortran_order, dtype = _NPY_HEADER_READERS[version](stream)
+            offset = stream.tell()
+    except Exception as err:  # a corrupt, encrypted or hostile member: report, never crash
+        raise DataFormatError(file, label(key), None,
+                              f"unreadable .npy header: {type(err).__name__}: {label(str(err), 160)}") from None
+    member = NpyMember(key, info, tuple(shape), bool(fortran_order), dtype, offset)
+    if dtype.hasobject:
+        raise DataFormatError(file, label(key), None,
+                              f"holds Python objects (dtype {dtype}); arrays are read without pickle")
+    if any(d < 0 for d in shape):
+        raise DataFormatError(file, label(key), None, f"declares a negative dimension, shape {brief(shape)}")
+    if member.nbytes > info.file_size - offset:
+        raise DataFormatError(
+            file, label(key), None,
+            f"array data is truncated: shape {brief(shape)} of {dtype} needs {brief(member.nbytes)} bytes, "
+            f"the member holds {info.file_size - offset}",
+        )
+    return member
+
+
+@contextlib.contextmanager
+def open_npz(file: str | os.PathLike[str]) -> Iterator[tuple[zipfile.ZipFile, dict[str, NpyMember]]]:
+    """Open an ``.npz`` and check what it declares before any array is read.
+
+    Every member must be ``NAME.npy`` with a readable header of a plain
+    (non-object) dtype whose shape fits the member's uncompressed size in the
+    zip's central directory (a member never inflates beyond that size). So
+    the headers bound what reading an array costs; :func:`load_npz` reads
+    arrays only if their total is within ``DG_TF_MAX_NPZ_BYTES``
+    (:data:`~dg_tf.limits.NPZ_BYTES`) and the available memory, while
+    :mod:`dg_tf.sharding` streams its attribute array in chunks.
+
+    Yields:
+        ``(archive, members)``: the open zip and its arrays by name, in file order.
+
+    Raises:
+        DataFormatError: missing or not a regular file, not a zip, or a
+            member breaks the rules above (the array is the member).
+    """
+    where = os.fspath(file)
+    with open_regular(where) as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except Exception as err:  # not a zip / a corrupt directory
+            raise DataFormatError(where, "file", None,
+                                  f"is not a readable .npz file: {type(err).__name__}: {label(str(err), 160)}") from None
+        with archive:
+            members: dict[str, NpyMember] = {}
+            for info in archive.infolist():
+                member = _npy_member(archive, info, where)
+                if member.key in members:
+                    raise DataFormatError(where, label(member.key), None, "the zip holds this array twice")
+                members[member.key] = member
+            yield archive, members
+
+
+def _read_arrays(file: str, archive: zipfile.ZipFile, members: list[NpyMember]) -> dict[str, np.ndarray]:
+    """The arrays of ``members`` (checked by :func:`open_npz`), if within ``DG_TF_MAX_NPZ_BYTES`` and memory."""
+    needed, available = sum(m.nbytes for m in members), available_memory()
+    excess = NPZ_BYTES.excess(needed)
+    if excess is not None:
+        raise DataFormatError(file, "file", None, excess)
+    if needed > available:
+        raise DataFormatError(file, "file", None,
+                              f"its arrays need {format_bytes(needed)} of memory and {format_bytes(available)} is "
+                              "available (set DG_TF_MEMORY_BYTES to override the measured amount)")
+    arrays = {}
+    for member in members:
+        try:
+            buffer = np.empty(member.nbytes, dtype=np.uint8)
+            view, done = memoryview(buffer), 0
+            with member.open(archive) as stream:
+                while done < member.nbytes:  # in chunks: never a second copy of the whole array
+                    count = stream.readinto(view[done:done + _READ_CHUNK])
+                    if not count:
+                        raise EOFError(f"the member ends after {done} of {member.nbytes} bytes")
+                    done += count
+            order = "F" if member.fortran_order else "C"
+            arrays[member.key] = buffer.view(member.dtype).reshape(member.shape, order=order)
+        except Exception as err:  # corrupt compressed data, a CRC mismatch, a short member
+            raise DataFormatError(file, label(member.key), None,
+                                  f"array data cannot be read: {type(err).__name__}: {label(str(err), 160)}") from None
+    return arrays
+
+
 def load_npz(
     file: str | os.PathLike[str],
     feature_outputs: list[Output],
@@ -368,7 +524,8 @@ def load_npz(
     """Read one split (``data_{split}.npz``) of a dataset.
 
     Args:
-        file: the ``.npz`` file (read with ``allow_pickle=False``).
+        file: the ``.npz`` file, checked by :func:`open_npz` before reading
+            (no pickle, sizes bounded).
         feature_outputs: specs of the feature columns.
         attribute_outputs: specs of the attribute columns.
         validate: run :func:`~dg_tf.data.validation.validate_dataset`.
@@ -379,30 +536,20 @@ def load_npz(
         other array of the file goes unchanged into ``extras``.
 
     Raises:
-        DataFormatError: the file is missing or unreadable, lacks one of
-            ``data_feature``, ``data_attribute``, ``data_gen_flag``, holds a
-            non-numeric main array, or (with ``validate``) breaks a format rule.
+        DataFormatError: the file is missing, unreadable, not a regular file,
+            too large (:func:`open_npz`), lacks one of ``data_feature``,
+            ``data_attribute``, ``data_gen_flag``, holds a non-numeric main
+            array, or (with ``validate``) breaks a format rule.
     """
     file = os.fspath(file)
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with np.load(file, allow_pickle=False) as npz:
-            for key in npz.files:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError as err:  # object arrays need pickle: refused
-                    raise DataFormatError(file, key, None, f"cannot be read without pickle: {err}") from None
-    except FileNotFoundError:
-        raise DataFormatError(file, "file", None, "missing file") from None
-    except DataFormatError:
-        raise
-    except Exception as err:  # not a zip / not an npz / corrupt member
-        raise DataFormatError(file, "file", None, f"is not a readable .npz file: {type(err).__name__}: {err}") from None
-    for key in _MAIN_KEYS:
-        if key not in arrays:
-            raise DataFormatError(file, key, None, f"missing key '{key}' (file has {sorted(arrays)})")
-        if arrays[key].dtype.kind not in "biuf":
-            raise DataFormatError(file, key, None, f"must hold numbers, got dtype {arrays[key].dtype}")
+    with open_npz(file) as (archive, members):
+        for key in _MAIN_KEYS:
+            if key not in members:
+                raise DataFormatError(file, key, None,
+                                      f"missing key '{key}' (file has {brief(sorted(members), 200)})")
+            if members[key].dtype.kind not in "biuf":
+                raise DataFormatError(file, key, None, f"must hold numbers, got dtype {members[key].dtype}")
+        arrays = _read_arrays(file, archive, list(members.values()))
     dataset = Dataset(
         features=arrays.pop(_FEATURE_KEY).astype(np.float32),
         attributes=arrays.pop(_ATTRIBUTE_KEY).astype(np.float32),
@@ -414,6 +561,39 @@ def load_npz(
     if validate:
         validate_dataset(dataset, source=file)
     return dataset
+
+
+def check_extra_names(names: list[str], source: str) -> None:
+    """Check the names of extra arrays to be written: identifiers, not the main keys or np.savez's own.
+
+    Raises:
+        DataFormatError: the first bad name (the array is the name).
+    """
+    for name in names:
+        if not isinstance(name, str) or not _EXTRA_NAME.fullmatch(name) or name in _RESERVED_EXTRA_KEYS:
+            raise DataFormatError(
+                source, label(name), None,
+                f"extra array name is reserved or not an identifier: it must be letters, digits and _ "
+                f"(not a path), other than {', '.join(sorted(_RESERVED_EXTRA_KEYS))}",
+            )
+
+
+def load_extras(file: str | os.PathLike[str], names: list[str]) -> dict[str, np.ndarray]:
+    """The named extra arrays of an ``.npz`` (e.g. ``data_feature_min``), and nothing else.
+
+    Raises:
+        DataFormatError: a bad name (:func:`check_extra_names`), a name the
+            file does not hold (the array is the name), or the file is
+            unreadable (:func:`open_npz`).
+    """
+    file = os.fspath(file)
+    check_extra_names(names, file)
+    with open_npz(file) as (archive, members):
+        for name in names:
+            if name not in members:
+                extras = sorted(k for k in members if k not in _MAIN_KEYS)
+                raise DataFormatError(file, name, None, f"no such array in the file (its extras: {brief(extras, 200)})")
+        return _read_arrays(file, archive, [members[name] for name in names])
 
 
 def save_npz(file: str | os.PathLike[str], dataset: Dataset) -> None:
@@ -438,9 +618,8 @@ def save_npz(file: str | os.PathLike[str], dataset: Dataset) -> None:
 
 
 def _check_extras(dataset: Dataset, file: str) -> None:
+    check_extra_names(list(dataset.extras), file)
     for key, value in dataset.extras.items():
-        if not isinstance(key, str) or key in _RESERVED_EXTRA_KEYS:
-            raise DataFormatError(file, str(key), None, f"extra array name {key!r} is reserved or not a string")
         if np.asarray(value).dtype.hasobject:
             raise DataFormatError(file, key, None, "extra array holds Python objects; only plain arrays are saved")
 

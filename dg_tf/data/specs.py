@@ -14,6 +14,8 @@ from __future__ import annotations
 import enum
 from typing import Any, Sequence
 
+from dg_tf.limits import OUTPUT_DIM, brief
+
 __all__ = ["OutputType", "Normalization", "Output", "gen_flag_output", "total_dim"]
 
 
@@ -73,15 +75,18 @@ class Output:
         Unpickled specs bypass ``__init__``; loaders call this to check them.
         """
         if not isinstance(self.type_, OutputType):
-            return f"type_={self.type_!r} is not an OutputType"
+            return f"type_={brief(self.type_)} is not an OutputType"
         if isinstance(self.dim, bool) or not isinstance(self.dim, int) or self.dim < 1:
-            return f"dim={self.dim!r} must be a positive integer"
+            return f"dim={brief(self.dim)} must be a positive integer"
+        too_wide = OUTPUT_DIM.excess(self.dim)
+        if too_wide is not None:
+            return f"dim: {too_wide}"
         if self.type_ == OutputType.CONTINUOUS and not isinstance(self.normalization, Normalization):
-            return f"continuous output needs a Normalization, got normalization={self.normalization!r}"
+            return f"continuous output needs a Normalization, got normalization={brief(self.normalization)}"
         if self.type_ == OutputType.DISCRETE and self.normalization is not None:
-            return f"discrete output must have normalization=None, got {self.normalization!r}"
+            return f"discrete output must have normalization=None, got {brief(self.normalization)}"
         if not isinstance(self.is_gen_flag, bool):
-            return f"is_gen_flag={self.is_gen_flag!r} must be a bool"
+            return f"is_gen_flag={brief(self.is_gen_flag)} must be a bool"
         if self.is_gen_flag and (self.type_ != OutputType.DISCRETE or self.dim != 2):
             return "the generation-flag output must be DISCRETE with dim=2"
         return None

@@ -23,7 +23,10 @@ never overflowing the dtype (``int64`` extremes included); :meth:`ColumnSpec.fit
 logs a warning for them. Offsets from ``min`` are computed in integer
 arithmetic, so a narrow range of huge values (``2**62 + k``) stays exact.
 A float range wider than float64 holds (``-1e308 .. 1e308``) is scaled in
-halves instead of overflowing.
+halves instead of overflowing. But a range stretched so far by outliers that
+float32 can no longer tell the middle half of the values apart (``1, 2, 3``
+next to ``1e308``: all of them scale to 0.5) is refused
+(:meth:`ColumnSpec.check_resolution`): the model would learn a constant.
 
 Decoded values are cast back to the column's dtype (see
 :func:`dg_tf.tabular.dtypes.cast`).
@@ -41,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from dg_tf.data.specs import Normalization, Output, OutputType
+from dg_tf.errors import DataFormatError
 from dg_tf.tabular.dtypes import (
     cast,
     dtype_from_json,
@@ -52,7 +56,7 @@ from dg_tf.tabular.dtypes import (
     value_to_json,
     values_from_json,
 )
-from dg_tf.tabular.inference import CONTINUOUS, DISCRETE, column_label, numeric_values
+from dg_tf.tabular.inference import CONTINUOUS, DISCRETE, column_label, numeric_values, show
 
 __all__ = ["ColumnSpec"]
 
@@ -144,6 +148,45 @@ class ColumnSpec:
         else:
             scaled = self._to_unit(numeric_values(values))
         return np.clip(scaled, 0.0, 1.0).astype(np.float32)[:, None]
+
+    def check_resolution(self, values: pd.Series, rows: np.ndarray, columns: np.ndarray, source: str) -> None:
+        """Refuse a continuous column whose float32 scaling cannot tell the middle half of its values apart.
+
+        The first and third quartiles of the values (no interpolation) are
+        scaled as :meth:`encode` scales them; if they differ but become the
+        same float32 number, outliers have stretched ``[min, max]`` so far
+        that most values collapse into one. Discrete columns pass.
+
+        Args:
+            values: [n] the values fitted on (missing ones skipped).
+            rows: int [n] the input row of each value.
+            columns: [n] the column of each value (wide tables: the step columns).
+            source: the table's file or ``"<DataFrame>"``.
+
+        Raises:
+            DataFormatError: naming the value farthest from the median (row
+                and column) and the range.
+        """
+        if self.kind != CONTINUOUS:
+            return
+        numbers = numeric_values(values)
+        present = ~np.isnan(numbers)
+        numbers, rows, columns = numbers[present], np.asarray(rows)[present], np.asarray(columns, dtype=object)[present]
+        if len(numbers) < 4:
+            return
+        low, high = np.quantile(numbers, 0.25, method="lower"), np.quantile(numbers, 0.75, method="higher")
+        scaled = self._to_unit(np.array([low, high])).astype(np.float32)
+        if low == high or scaled[0] != scaled[1]:
+            return
+        with np.errstate(over="ignore"):
+            worst = int(np.argmax(np.abs(numbers - np.median(numbers))))
+        raise DataFormatError(
+            source, column_label(columns[worst]), int(rows[worst]),
+            f"value {show(numbers[worst])} stretches the column's range to [{self.minimum:g}, {self.maximum:g}] "
+            f"so far that, scaled to [0, 1] in float32, the middle half of its values ({show(low)} to "
+            f"{show(high)}) all become one number and the model could not tell them apart; remove or clip the "
+            "outliers, transform the column (e.g. log), or list it in discrete_columns",
+        )
 
     def _to_unit(self, numbers: np.ndarray) -> np.ndarray:
         """float64 [n] values -> [0, 1] (0 for a constant column); no overflow for ranges beyond float64."""

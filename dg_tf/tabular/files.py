@@ -32,13 +32,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Hashable, Sequence
+from typing import IO
 
 import pandas as pd
 import pyarrow
 import pyarrow.parquet
 
 from dg_tf.errors import ConfigError, DataFormatError
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_write, open_regular
+from dg_tf.limits import label
 from dg_tf.tabular.dtypes import dtype_from_json, dtype_to_json
 from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.schema import TableSchema
@@ -90,26 +92,30 @@ def read_table(
         The table, with a RangeIndex.
 
     Raises:
-        DataFormatError: unknown suffix, or the file is not a readable table
-            (empty, malformed, a column named twice, rows longer than the
-            header, bad dates); the message names the file.
-        FileNotFoundError: the file does not exist.
+        DataFormatError: unknown suffix, the file is missing or not a regular
+            file (a FIFO is refused without blocking,
+            :func:`~dg_tf.fileio.open_regular`), or it is not a readable table
+            (empty, malformed, corrupt compression, a column named twice, rows
+            longer than the header, bad dates); the message names the file.
     """
     fmt = table_format(path)
     where = os.fspath(path)
-    try:
-        if fmt == "csv":
-            df = _read_csv(path, schema, keep_leading_zeros, where)
-        else:
-            df = pd.read_parquet(path, engine="pyarrow").reset_index(drop=True)
-            metadata = pyarrow.parquet.read_schema(path).metadata or {}
-            by_text = {str(c): c for c in df.columns}  # Parquet names are text; pandas may restore int names
-            for name, dtype in json.loads(metadata.get(_DTYPES_KEY, b"{}")).items():
-                df[by_text[name]] = df[by_text[name]].astype(dtype_from_json(dtype))
-    except FileNotFoundError:
-        raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, pyarrow.ArrowException) as exc:
-        raise DataFormatError(where, fmt, None, f"not a readable {fmt} table: {exc}") from exc
+    with open_regular(path) as handle:
+        try:
+            if fmt == "csv":
+                df = _read_csv(handle, schema, keep_leading_zeros, where)
+            else:
+                df = pd.read_parquet(handle, engine="pyarrow").reset_index(drop=True)
+                handle.seek(0)
+                metadata = pyarrow.parquet.read_schema(handle).metadata or {}
+                by_text = {str(c): c for c in df.columns}  # Parquet names are text; pandas may restore int names
+                for name, dtype in json.loads(metadata.get(_DTYPES_KEY, b"{}")).items():
+                    df[by_text[name]] = df[by_text[name]].astype(dtype_from_json(dtype))
+        except DataFormatError:
+            raise
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, EOFError, KeyError,
+                pyarrow.ArrowException) as exc:  # ValueError: also UnicodeDecodeError; OSError: a corrupt gzip
+            raise DataFormatError(where, fmt, None, f"not a readable {fmt} table: {label(str(exc), 200)}") from None
     for name in parse_dates or ():
         if name not in df.columns:
             raise DataFormatError(where, column_label(name), None, "parse_dates names a column the file does not have")
@@ -119,22 +125,24 @@ def read_table(
     return df
 
 
-def _read_csv(
-    path: str | os.PathLike[str], schema: TableSchema | None, keep_leading_zeros: bool, where: str
-) -> pd.DataFrame:
-    """A CSV table, refusing what pandas would silently repair (see :func:`read_table`)."""
-    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+def _read_csv(handle: IO[bytes], schema: TableSchema | None, keep_leading_zeros: bool, where: str) -> pd.DataFrame:
+    """A CSV table from an open file, refusing what pandas would silently repair (see :func:`read_table`)."""
+    compression = "gzip" if where.lower().endswith(".gz") else None
+    header = pd.read_csv(handle, header=None, nrows=1, dtype=str, keep_default_na=False,
+                         compression=compression).iloc[0]
     repeated = header[header.duplicated()]
     if len(repeated):  # pandas would rename the second one "name.1"
         raise DataFormatError(where, column_label(repeated.iloc[0]), None, "the header names this column twice")
-    df = pd.read_csv(path, dtype=None if schema is None else schema.csv_dtypes())
+    handle.seek(0)
+    df = pd.read_csv(handle, dtype=None if schema is None else schema.csv_dtypes(), compression=compression)
     if not isinstance(df.index, pd.RangeIndex):  # pandas made the first column the index
         raise DataFormatError(where, "csv", None, f"the rows have more fields than the header's {len(header)} names")
     if schema is not None or not keep_leading_zeros:
         return df
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if numeric:
-        text = pd.read_csv(path, usecols=numeric, dtype=str)
+        handle.seek(0)
+        text = pd.read_csv(handle, usecols=numeric, dtype=str, compression=compression)
         for name in numeric:
             if text[name].str.match(_LEADING_ZERO).any():
                 df[name] = text[name]

@@ -10,6 +10,10 @@ writes inside its run folder:
   that turns these arrays, or generated ones, back into the input's table;
 - ``dg_config.json``: the ``sample_len`` the table was padded for, which
   ``python -m dg_tf.train`` uses as its default.
+
+The files are written into a staging folder and moved into place only when
+all of them are complete (:func:`dg_tf.fileio.atomic_folder`), so a failure
+part-way leaves the folder as it was (absent if it was absent).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import save_dataset
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_folder, atomic_write
 from dg_tf.tabular.schema import TableSchema
 
 __all__ = ["SCHEMA_FILE", "DATASET_CONFIG_FILE", "save_prepared", "load_schema", "split_series"]
@@ -72,31 +76,37 @@ def save_prepared(
     test_fraction: float = 0.0,
     seed: int = 0,
 ) -> None:
-    """Write a prepared dataset folder (see the module docstring); each file atomically.
+    """Write a prepared dataset folder (see the module docstring): all files or none.
 
     Args:
-        path: the folder (created if needed).
+        path: the folder (created if needed; other files in it are kept).
         dataset: what :func:`~dg_tf.tabular.frames.from_dataframe` returned.
         schema: its schema.
         sample_len: S the data was padded for (its length is a multiple of S).
         test_fraction: fraction of series held out as ``data_test.npz`` (with
-            0, a ``data_test.npz`` left in the folder by an earlier run is
-            removed).
+            0, a ``data_test.npz`` left in an earlier prepared folder, one
+            with a schema, is removed: it would not match the new schema).
         seed: seed of that split.
     """
     if dataset.max_length % sample_len:
         raise ValueError(f"length {dataset.max_length} is not a multiple of sample_len={sample_len}")
     train, test = split_series(dataset, test_fraction, seed)
     path = Path(path)
-    save_dataset(path, train)
-    if test is not None:
-        save_dataset(path, test, split="test")
-    elif (path / "data_test.npz").exists():  # left by an earlier run: it would not match this schema
-        (path / "data_test.npz").unlink()
-        logger.info("removed the stale %s", path / "data_test.npz")
-    schema.save(path / SCHEMA_FILE)
-    with atomic_write(path / DATASET_CONFIG_FILE, "w") as handle:
-        json.dump({"sample_len": sample_len}, handle, indent=2)
+    stale = path / "data_test.npz"
+    prepared_before = (path / SCHEMA_FILE).is_file()
+    with atomic_folder(path) as staging:
+        save_dataset(staging, train)
+        if test is not None:
+            save_dataset(staging, test, split="test")
+        schema.save(staging / SCHEMA_FILE)
+        with atomic_write(staging / DATASET_CONFIG_FILE, "w") as handle:
+            json.dump({"sample_len": sample_len}, handle, indent=2)
+    if test is None and stale.exists():
+        if prepared_before:
+            stale.unlink()
+            logger.info("removed the stale %s of the earlier preparation", stale)
+        else:
+            logger.warning("%s was there before and does not match the new data; it was left as it was", stale)
     logger.info("prepared %s: %d training series%s, length %d (sample_len %d), schema %s", path,
                 train.num_samples, "" if test is None else f" and {test.num_samples} test series",
                 dataset.max_length, sample_len, SCHEMA_FILE)

@@ -204,6 +204,13 @@ def from_dataframe(
     else:
         values = grouped.features[_WIDE_VALUE]
         features = (ColumnSpec.fit(None, kinds[_WIDE_VALUE], values, values.dtype),)
+    series_rows = grouped.feature_rows[grouped.offsets]
+    for spec in attributes:
+        spec.check_resolution(grouped.attributes[spec.name], series_rows, _repeat(spec.name, len(series_rows)), source)
+    for spec, name in zip(features, feature_names):
+        cells = grouped.cell_columns
+        cells = _repeat(name, len(grouped.feature_rows)) if cells is None else cells
+        spec.check_resolution(grouped.features[name], grouped.feature_rows, cells, source)
 
     dataset = _encode(grouped, attributes, features, feature_names, padded)
     validate_dataset(dataset, source)
@@ -555,6 +562,13 @@ def _encode(
 
 
 # ============================================================================ to_dataframe
+
+
+def _repeat(name: Hashable, count: int) -> np.ndarray:
+    """object [count] array of ``name`` (a tuple name stays one element)."""
+    names = np.empty(count, dtype=object)
+    names.fill(name)
+    return names
 
 
 def to_dataframe(

@@ -14,12 +14,16 @@ decides from the pandas dtype, and the user can override it:
 * ``discrete_columns`` forces discrete (any dtype, including datetimes);
   ``continuous_columns`` forces continuous (numbers and bools only).
 
-A text column whose values are mostly numbers written as text but not all
+A text column that mixes words with numbers or booleans written as text
 (``"1"``, ``"2.5"``, ``"oops"``: what a numeric CSV column with one stray
-value becomes) is an error unless it is listed in ``discrete_columns``:
-one-hot encoding it would silently turn measurements into categories. So is
-a text column with more than :data:`MAX_TEXT_LEVELS` distinct values (an id
-or free text: its one-hot encoding would not fit in memory).
+value becomes; ``"A"``, ``"B"``, ``"3"``: a number among labels; ``"True"``,
+``"False"``, ``"yes"``: a word in a boolean column) is an error naming the
+first value of its rarest kind, unless the column is listed in
+``discrete_columns`` (then every value is a label): one-hot encoding it would
+silently turn a typo or a measurement into a category. A text column of
+numbers only, of booleans only or of words only is fine. So is a text column
+with more than :data:`MAX_TEXT_LEVELS` distinct values an error (an id or
+free text: its one-hot encoding would not fit in memory).
 
 Object columns are classified by their values; a column that mixes types
 (strings and numbers, numbers and bools, ...) is an error naming the first
@@ -39,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from dg_tf.errors import DataFormatError
+from dg_tf.limits import brief
 
 __all__ = [
     "ValueClass",
@@ -83,12 +88,12 @@ _OBJECT_CLASSES = {
 
 
 def show(value: Any) -> str:
-    """How errors show a value: ``'a'``, ``3``, ``2.5``, ``2020-01-01 00:00:00`` (no numpy wrappers)."""
+    """How errors show a value: ``'a'``, ``3``, ``2.5``, ``2020-01-01 00:00:00`` (no numpy wrappers; bounded)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, (pd.Timestamp, pd.Timedelta)):
         return str(value)
-    return repr(value)
+    return brief(value)
 
 
 def column_label(name: Hashable) -> str:
@@ -181,7 +186,7 @@ def value_class(series: pd.Series, name: Hashable, source: str) -> ValueClass:
                 f"pandas.to_{cls} (one time zone) first",
             )
         if cls in NUMBERS:
-            _check_finite(numeric_values(series), series, name, source)
+            _check_finite(_object_numbers(series, name, source), series, name, source)
         return cls
     raise DataFormatError(source, column_label(name), None, f"unsupported dtype {dtype}")
 
@@ -193,6 +198,16 @@ def _check_finite(values: np.ndarray, series: pd.Series, name: Hashable, source:
         raise DataFormatError(
             source, column_label(name), int(series.index[row]), f"infinite value {show(values[row])} is not allowed"
         )
+
+
+def _object_numbers(series: pd.Series, name: Hashable, source: str) -> np.ndarray:
+    """:func:`numeric_values` of Python numbers, refusing an integer beyond float64 (``10**400`` in a CSV)."""
+    try:
+        return numeric_values(series)
+    except OverflowError:
+        row = next(i for i, v in series.items() if isinstance(v, int) and abs(v) >= 2**1024)
+        raise DataFormatError(source, column_label(name), int(row),
+                              f"integer {brief(series[row])} is beyond what float64 holds") from None
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
@@ -212,13 +227,22 @@ def _is_integer_valued(series: pd.Series, cls: ValueClass) -> bool:
     return bool(np.all(values == np.round(values)))
 
 
-def _check_text(series: pd.Series, name: Hashable, source: str, cell_columns: np.ndarray | None) -> None:
-    """A text column must have at most :data:`MAX_TEXT_LEVELS` values, and if mostly numbers, only numbers.
+#: Text that pandas reads as a boolean in a CSV column of booleans only.
+_BOOLEAN_WORDS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE"})
 
-    That is what a numeric CSV column with a stray value looks like (pandas
-    then reads every value as text); one-hot encoding it would silently turn
-    the numbers into categories. Columns in ``discrete_columns`` skip this.
-    ``cell_columns`` [n]: the column of each value (wide tables), else ``name``.
+
+def _text_kinds(levels: pd.Series) -> np.ndarray:
+    """``"number"``, ``"boolean"`` or ``"word"`` for each distinct text value."""
+    numeric = pd.to_numeric(levels.astype(object), errors="coerce").notna().to_numpy()
+    boolean = levels.isin(_BOOLEAN_WORDS).to_numpy()
+    return np.where(numeric, "number", np.where(boolean, "boolean", "word"))
+
+
+def _check_text(series: pd.Series, name: Hashable, source: str, cell_columns: np.ndarray | None) -> None:
+    """A text column must have at most :data:`MAX_TEXT_LEVELS` values, all of one kind (module docstring).
+
+    Columns in ``discrete_columns`` skip this. ``cell_columns`` [n]: the
+    column of each value (wide tables), else ``name``.
     """
     present = series.dropna()
     levels = pd.Series(present.unique())
@@ -229,22 +253,21 @@ def _check_text(series: pd.Series, name: Hashable, source: str, cell_columns: np
             "(an id, free text or numbers with a stray word?); convert it, leave it out, or list it in "
             "discrete_columns to one-hot it anyway",
         )
-    numeric = pd.to_numeric(levels.astype(object), errors="coerce").notna().to_numpy()
-    if numeric.all() or not numeric.any():
+    kinds = pd.Series(_text_kinds(levels), index=levels.to_numpy()).reindex(present.to_numpy()).to_numpy()
+    counts = Counter(kinds)
+    if len(counts) < 2:
         return
-    is_number = present.isin(set(levels[numeric])).to_numpy()
-    if is_number.sum() * 2 < len(is_number):  # mostly words: labels such as "A", "B", "1"
-        return
-    first, example = int(np.argmin(is_number)), int(np.argmax(is_number))
+    rarest, majority = counts.most_common()[-1][0], counts.most_common(1)[0][0]
+    first, example = int(np.argmax(kinds == rarest)), int(np.argmax(kinds == majority))
     column = name if cell_columns is None else cell_columns[np.flatnonzero(series.notna().to_numpy())[first]]
+    summary = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.most_common())
     raise DataFormatError(
         source,
         column_label(column),
         int(present.index[first]),
-        f"mixed types in a text column: {int(is_number.sum())} numbers written as text and "
-        f"{int((~is_number).sum())} other values: {show(present.iloc[first])} among numbers such as "
-        f"{show(present.iloc[example])} (a numeric CSV column with one non-numeric value is read as text); fix "
-        "the value, or list the column in discrete_columns if it is categorical",
+        f"mixed types in a text column ({summary} written as text): {rarest} {show(present.iloc[first])} among "
+        f"{majority}s such as {show(present.iloc[example])} (a numeric or boolean CSV column with one stray value "
+        "is read as text); fix the value, or list the column in discrete_columns if every value is a label",
     )
 
 

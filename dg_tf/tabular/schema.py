@@ -28,7 +28,8 @@ import pandas as pd
 
 from dg_tf.data.specs import Output
 from dg_tf.errors import DataFormatError
-from dg_tf.fileio import atomic_write
+from dg_tf.fileio import atomic_write, read_json
+from dg_tf.limits import label
 from dg_tf.tabular.columns import ColumnSpec
 from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, is_bool_dtype, name_from_json, name_to_json
 from dg_tf.tabular.inference import column_label
@@ -226,9 +227,9 @@ class TableSchema:
                 num_series=int(data["num_series"]),
                 source=data["source"],
             )
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
             detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise DataFormatError(source, "table schema", None, f"not a valid table schema: {detail}") from exc
+            raise DataFormatError(source, "table schema", None, f"not a valid table schema: {label(detail, 200)}") from exc
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the schema as indented JSON, atomically (temp file, then rename)."""
@@ -241,15 +242,11 @@ class TableSchema:
         """Read a schema written by :meth:`save`.
 
         Raises:
-            DataFormatError: the file is not valid JSON or not a table schema.
-            OSError: the file cannot be read.
+            DataFormatError: the file is missing, not a regular file, too
+                large, not valid JSON (:func:`~dg_tf.fileio.read_json`) or not a
+                table schema.
         """
-        with open(path, encoding="utf-8") as handle:
-            try:
-                data = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(str(path), "table schema", None, f"invalid JSON: {exc}") from exc
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json(path), source=str(path))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TableSchema):

@@ -1,0 +1,142 @@
+"""Tampered run folders: every kind of damage gets one clear error naming the file and field.
+
+One trained tiny model is saved once; each case copies its folder, damages
+one thing, and ``DoppelGANger.load`` must raise a :class:`DGError` that names
+the damaged file and field. The undamaged copy must load and generate exactly
+what the original generates (the round trip the damage breaks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import TINY, make_toy_dataset
+from dg_tf import ConfigError, DataFormatError, DGConfig, DGError, DoppelGANger
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    dataset = make_toy_dataset()
+    model = DoppelGANger(DGConfig(**{**TINY, "epochs": 1}), dataset.feature_outputs, dataset.attribute_outputs)
+    model.fit(dataset)
+    folder = tmp_path_factory.mktemp("saved") / "model"
+    model.save(folder)
+    return model, folder
+
+
+def _edit_json(name, edit):
+    def damage(folder):
+        data = json.loads((folder / name).read_text())
+        edit(data)
+        (folder / name).write_text(json.dumps(data))
+    return damage
+
+
+def _write(name, content):
+    def damage(folder):
+        (folder / name).write_bytes(content)
+    return damage
+
+
+def _truncate(suffix):
+    def damage(folder):
+        (file,) = (folder / "weights").glob("weights." + suffix)
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    return damage
+
+
+def _fifo(folder):
+    (file,) = (folder / "weights").glob("weights.data-*")
+    file.unlink()
+    os.mkfifo(file)
+
+
+def _nan_weights(folder):
+    model = DoppelGANger.load(folder)
+    kernel = model.critic.trainable_variables[0]
+    kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    model.save(folder)
+
+
+#: damage -> (error class, file name it must name, field (DataFormatError.array) or None, message fragment)
+DAMAGE = {
+    "model.json not UTF-8": (_write("model.json", b"\xff\xfe{garbage"), DataFormatError, "model.json", "json",
+                             "is not UTF-8 text"),
+    "model.json not JSON": (_write("model.json", b'{"format": '), DataFormatError, "model.json", "json",
+                            "is not valid JSON"),
+    "model.json nested 100k deep": (_write("model.json", b"[" * 100_000), DataFormatError, "model.json", "json",
+                                    "levels of JSON nesting is over the limit of 100"),
+    "model.json of another program": (_write("model.json", b'{"format": "keras"}'), DataFormatError,
+                                      "model.json", "format", "must be 'dg_tf-model-1'"),
+    "missing key": (_edit_json("model.json", lambda d: d["encoding"].pop("max_length")), DataFormatError,
+                    "model.json", "encoding.max_length", "missing"),
+    "sample_len 0": (_edit_json("model.json", lambda d: d["encoding"].update(sample_len=0)), DataFormatError,
+                     "model.json", "encoding.sample_len", "must be a positive int"),
+    "sample_len not dividing": (_edit_json("model.json", lambda d: d["encoding"].update(sample_len=3)),
+                                DataFormatError, "model.json", "sample_len", "must divide max_length=8"),
+    "max_length a string": (_edit_json("model.json", lambda d: d["encoding"].update(max_length="8")),
+                            DataFormatError, "model.json", "encoding.max_length", "got '8'"),
+    "output spec garbage": (_edit_json("model.json", lambda d: d["encoding"]["feature_outputs"].__setitem__(1, 7)),
+                            DataFormatError, "model.json", "encoding.feature_outputs", "not an output spec"),
+    "output dim over the limit": (
+        _edit_json("model.json", lambda d: d["encoding"]["feature_outputs"][2].update(dim=10**9)),
+        DataFormatError, "model.json", "encoding.feature_outputs", "columns of one output spec is over the limit"),
+    "edited max_length": (_edit_json("model.json", lambda d: d["encoding"].update(max_length=16)),
+                          DataFormatError, "weights.index", "weights", "do not match the sizes"),
+    "edited output dim": (_edit_json("model.json", lambda d: d["encoding"]["feature_outputs"][2].update(dim=3)),
+                          DataFormatError, "weights.index", "weights", "do not match the sizes"),
+    "max_length beyond memory": (_edit_json("model.json", lambda d: d["encoding"].update(max_length=2**30)),
+                                 ConfigError, "model.json", None, "would need about"),
+    "edited config size": (_edit_json("config.json", lambda d: d.update(feature_lstm_units=9)), DataFormatError,
+                           "weights.index", "weights", "do not match the sizes"),
+    "config key missing": (_edit_json("config.json", lambda d: d.pop("critic_hidden_units")), DataFormatError,
+                           "weights.index", "weights", "do not match the sizes"),
+    "config.json not UTF-8": (_write("config.json", b'{"epochs": "\xff"}'), ConfigError, "config.json", None,
+                              "is not UTF-8 text"),
+    "config.json bad value": (_edit_json("config.json", lambda d: d.update(batch_size=10**12)), ConfigError,
+                              "config.json", None, "batch_size=1000000000000 must be below 2\\*\\*31"),
+    "config.json NaN": (_write("config.json", b'{"generator_lr": NaN}'), ConfigError, "config.json", None,
+                        "NaN is not a JSON number"),
+    "truncated weights data": (_truncate("data-*"), DataFormatError, "weights.index", "weights",
+                               "cannot be read or do not match"),
+    "truncated weights index": (_truncate("index"), DataFormatError, "weights.index", "weights",
+                                "cannot be read or do not match"),
+    "weights data a FIFO": (_fifo, DataFormatError, "weights.data-00000-of-00001", "file",
+                            r"is a FIFO \(named pipe\)"),
+    "NaN weights": (_nan_weights, DataFormatError, "weights.index", "weights", "critic/.* holds NaN or Inf"),
+    "model.json missing": (lambda folder: (folder / "model.json").unlink(), DGError, "model", None,
+                           "missing model.json"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_tampered_run_folder_gets_one_clear_error(saved, tmp_path, damage):
+    _, original = saved
+    mutate, error, file, field, message = DAMAGE[damage]
+    folder = tmp_path / "model"
+    shutil.copytree(original, folder)
+    mutate(folder)
+    with pytest.raises(error, match=message) as info:
+        DoppelGANger.load(folder)
+    text = str(info.value)
+    assert "\n" not in text and len(text) < 600, text
+    assert file in text, text
+    if field is not None:
+        assert isinstance(info.value, DataFormatError) and info.value.array == field
+        assert info.value.file.endswith(file)
+
+
+def test_undamaged_copy_round_trips(saved, tmp_path):
+    model, original = saved
+    folder = tmp_path / "model"
+    shutil.copytree(original, folder)
+    loaded = DoppelGANger.load(folder)
+    assert loaded.config == model.config.replace(strategy="default") and loaded.encoding == model.encoding
+    a, b = model.generate(30, seed=4), loaded.generate(30, seed=4)
+    for name in ("features", "attributes", "gen_flags"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
