@@ -24,6 +24,8 @@ from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Output, gen_flag_output, total_dim
 from dg_tf.data.validation import check_sample_len
+from dg_tf.errors import DataFormatError
+from dg_tf.limits import brief, label
 from dg_tf.transforms import (
     add_gen_flag_channels,
     additional_outputs,
@@ -189,13 +191,60 @@ class Encoding:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Encoding":
+    def from_dict(cls, data: Any, source: str = "<encoding>", prefix: str = "") -> "Encoding":
+        """The encoding :meth:`to_dict` wrote, every field checked.
+
+        ``fixed_length`` and ``min_length`` may be absent (a model saved before
+        lengths were learned from the data: flags, any length).
+
+        Raises:
+            DataFormatError: a field is missing or invalid; the message names
+                ``source`` and the field (``prefix`` + its name, and the index
+                of a bad output spec).
+        """
+        if not isinstance(data, dict):
+            raise DataFormatError(source, prefix.rstrip(".") or "encoding", None,
+                                  f"must be a JSON object, got {brief(data)}")
+
+        def field(name: str, kind: type, optional: bool = False) -> Any:
+            if name not in data:
+                if optional:
+                    return None
+                raise DataFormatError(source, f"{prefix}{name}", None, "missing")
+            value = data[name]
+            if kind in (bool, list):
+                valid, wanted = isinstance(value, kind), f"a JSON {kind.__name__}"
+            else:
+                number = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
+                valid, wanted = number and 0 < value < 2**31, f"a positive {kind.__name__} below 2**31"
+            if optional and value is None:
+                return None
+            if not valid:
+                raise DataFormatError(source, f"{prefix}{name}", None, f"must be {wanted}, got {brief(value)}")
+            return value
+
+        outputs = {}
+        for name in ("feature_outputs", "attribute_outputs"):
+            outputs[name] = []
+            for i, item in enumerate(field(name, list)):
+                try:
+                    outputs[name].append(Output.from_dict(item))
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+                    detail = f"missing key {err}" if isinstance(err, KeyError) else str(err)
+                    raise DataFormatError(source, f"{prefix}{name}", i,
+                                          f"not an output spec: {label(detail, 200)}") from None
+        max_length, sample_len = field("max_length", int), field("sample_len", int)
+        check_sample_len(max_length, sample_len, source)
+        fixed, minimum = field("fixed_length", int, optional=True), field("min_length", int, optional=True) or 1
+        for name, value in (("fixed_length", fixed), ("min_length", minimum)):
+            if value is not None and value > max_length:
+                raise DataFormatError(source, f"{prefix}{name}", None, f"{value} exceeds max_length={max_length}")
         return cls(
-            tuple(Output.from_dict(o) for o in data["feature_outputs"]),
-            tuple(Output.from_dict(o) for o in data["attribute_outputs"]),
-            int(data["max_length"]),
-            int(data["sample_len"]),
-            bool(data["self_norm"]),
-            float(data["self_norm_eps"]),
-            LengthRule(data.get("fixed_length"), int(data.get("min_length", 1))),
+            tuple(outputs["feature_outputs"]),
+            tuple(outputs["attribute_outputs"]),
+            max_length,
+            sample_len,
+            field("self_norm", bool),
+            float(field("self_norm_eps", float)),
+            LengthRule(fixed, minimum),
         )

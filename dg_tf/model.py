@@ -33,11 +33,11 @@ import tensorflow as tf
 from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Output, total_dim
-from dg_tf.data.validation import check_sample_len, validate_attributes, validate_dataset
+from dg_tf.data.validation import validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
 from dg_tf.errors import ConfigError, DataFormatError, DGError
 from dg_tf.fileio import atomic_write, open_regular, read_json
-from dg_tf.limits import available_memory, brief, format_bytes, label
+from dg_tf.limits import available_memory, brief, format_bytes
 from dg_tf.models import AttributeCritic, Critic, Generator
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
@@ -562,11 +562,6 @@ class DoppelGANger:
         return model
 
 
-#: The fields of ``model.json``'s encoding and their JSON types.
-_ENCODING_FIELDS = {"feature_outputs": list, "attribute_outputs": list, "max_length": int, "sample_len": int,
-                    "self_norm": bool, "self_norm_eps": float}
-
-
 def _read_encoding(file: Path) -> Encoding:
     """The :class:`Encoding` in ``model.json``, every field checked (errors name the file and field)."""
     where = str(file)
@@ -574,33 +569,7 @@ def _read_encoding(file: Path) -> Encoding:
     if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
         got = brief(data.get("format")) if isinstance(data, dict) else f"a JSON {type(data).__name__}"
         raise DataFormatError(where, "format", None, f"must be {MODEL_FORMAT!r} (a dg_tf model description), got {got}")
-    encoding = data.get("encoding")
-    if not isinstance(encoding, dict):
-        raise DataFormatError(where, "encoding", None, f"must be a JSON object, got {brief(encoding)}")
-    for name, kind in _ENCODING_FIELDS.items():
-        if name not in encoding:
-            raise DataFormatError(where, f"encoding.{name}", None, "missing")
-        value = encoding[name]
-        if kind in (bool, list):
-            valid, wanted = isinstance(value, kind), f"a JSON {kind.__name__}"
-        else:
-            number = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
-            valid, wanted = number and 0 < value < 2**31, f"a positive {kind.__name__} below 2**31"
-        if not valid:
-            raise DataFormatError(where, f"encoding.{name}", None, f"must be {wanted}, got {brief(value)}")
-    outputs = {}
-    for name in ("feature_outputs", "attribute_outputs"):
-        outputs[name] = []
-        for i, item in enumerate(encoding[name]):
-            try:
-                outputs[name].append(Output.from_dict(item))
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
-                detail = f"missing key {err}" if isinstance(err, KeyError) else str(err)
-                raise DataFormatError(where, f"encoding.{name}", i,
-                                      f"not an output spec: {label(detail, 200)}") from None
-    check_sample_len(encoding["max_length"], encoding["sample_len"], where)
-    return Encoding(tuple(outputs["feature_outputs"]), tuple(outputs["attribute_outputs"]), encoding["max_length"],
-                    encoding["sample_len"], encoding["self_norm"], float(encoding["self_norm_eps"]))
+    return Encoding.from_dict(data.get("encoding"), where, "encoding.")
 
 
 def _memory_floats(config: DGConfig, encoding: Encoding) -> int:

@@ -79,6 +79,13 @@ DAMAGE = {
                      "model.json", "encoding.sample_len", "must be a positive int"),
     "sample_len not dividing": (_edit_json("model.json", lambda d: d["encoding"].update(sample_len=3)),
                                 DataFormatError, "model.json", "sample_len", "must divide max_length=8"),
+    "min_length beyond max_length": (_edit_json("model.json", lambda d: d["encoding"].update(min_length=9)),
+                                     DataFormatError, "model.json", "encoding.min_length", "exceeds max_length=8"),
+    "fixed_length a string": (_edit_json("model.json", lambda d: d["encoding"].update(fixed_length="8")),
+                              DataFormatError, "model.json", "encoding.fixed_length", "got '8'"),
+    "fixed_length set on a variable-length model": (
+        _edit_json("model.json", lambda d: d["encoding"].update(fixed_length=8, min_length=8)),
+        DataFormatError, "weights.index", "weights", "do not match the sizes"),
     "max_length a string": (_edit_json("model.json", lambda d: d["encoding"].update(max_length="8")),
                             DataFormatError, "model.json", "encoding.max_length", "got '8'"),
     "output spec garbage": (_edit_json("model.json", lambda d: d["encoding"]["feature_outputs"].__setitem__(1, 7)),
