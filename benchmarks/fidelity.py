@@ -337,10 +337,11 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
 
 
 # ----------------------------------------------------------------------- report
-def _cell(summary: dict[str, Any] | None, digits: int = 3) -> str:
+def _cell(summary: dict[str, Any] | None) -> str:
+    """median [min, max] to 3 significant digits (ACF-MSEs near the floor are 0.00x)."""
     if summary is None:
         return "—"
-    return f"{summary['median']:.{digits}f} [{summary['min']:.{digits}f}, {summary['max']:.{digits}f}]"
+    return f"{summary['median']:.3g} [{summary['min']:.3g}, {summary['max']:.3g}]"
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -363,7 +364,7 @@ def format_report(report: dict[str, Any]) -> str:
                 winner = pick(known, key=known.get)
                 best = "tie" if len(set(known.values())) == 1 else winner
             floor = case["floor"][measure]
-            lines.append(f"| {measure} | {'—' if floor is None else f'{floor:.3f}'} | "
+            lines.append(f"| {measure} | {'—' if floor is None else f'{floor:.3g}'} | "
                          + " | ".join(_cell(case["systems"][s]["summary"][measure]) for s in systems)
                          + f" | {best} |")
         lines.append("")

@@ -53,7 +53,7 @@ def format_comparison(cases: dict[str, dict[str, Any]]) -> str:
             best = ((max if higher else min)(known, key=known.get) if len(set(known.values())) > 1 else "tie"
                     ) if known else ""
             floor = case["floor"][measure]
-            lines.append(f"| {measure} | {'—' if floor is None else f'{floor:.3f}'} | "
+            lines.append(f"| {measure} | {'—' if floor is None else f'{floor:.3g}'} | "
                          + " | ".join(_cell(case["systems"][s][measure]) for s in systems) + f" | {best} |")
         lines.append("")
     return "\n".join(lines)
