@@ -1,4 +1,4 @@
-"""Several fidelity reports side by side: ``python -m benchmarks.fidelity_compare REPORT.json ...``.
+"""Several fidelity reports side by side: ``python -m benchmarks.fidelity_compare REPORT.json ... [--readme FILE]``.
 
 Each ``fidelity*.json`` written by :mod:`benchmarks.fidelity` holds one or more
 systems (dg_tf variants under their ``--tag``, gretel); this prints one
@@ -6,6 +6,12 @@ Markdown table per case with a column per system of every report (median
 over seeds, and the spread), the floor, and the best column per measure. It
 is how candidate changes were compared (the variants of one dataset must come
 from runs with the same split, epochs and seeds; the script checks that).
+
+``--readme FILE`` instead rewrites the part of FILE between the lines
+``<!-- fidelity:begin -->`` and ``<!-- fidelity:end -->`` with a compact table
+(a row per dataset and system, a column per measure, medians) and the
+reports' machine, date and commit: the README's figures come from the
+harness's output, never typed by hand.
 """
 
 from __future__ import annotations
@@ -59,13 +65,55 @@ def format_comparison(cases: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+BEGIN, END = "<!-- fidelity:begin -->", "<!-- fidelity:end -->"
+
+
+def format_summary(cases: dict[str, dict[str, Any]], reports: Sequence[dict[str, Any]]) -> str:
+    """A row per dataset and system (the floor first), a column per measure: medians over seeds."""
+    head = "| dataset | data | " + " | ".join(MEASURES) + " |"
+    lines = [head, "|" + "---|" * (len(MEASURES) + 2)]
+    for name, case in cases.items():
+        rows = [("held-out real (floor)", case["floor"])]
+        rows += [(system, {m: (v or {}).get("median") for m, v in summary.items()})
+                 for system, summary in case["systems"].items()]
+        for label, values in rows:
+            cells = ["—" if values[m] is None else f"{values[m]:.3g}" for m in MEASURES]
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    sources = sorted({(r["date"], r["commit"], r["machine"]["cpu"], r["machine"]["cores"]) for r in reports})
+    lines += [""] + [f"Measured {date} at commit `{commit}` on {cpu} ({cores} cores)." for date, commit, cpu, cores
+                     in sources]
+    return "\n".join(lines)
+
+
+def replace_section(text: str, body: str, source: str) -> str:
+    """``text`` with the lines between :data:`BEGIN` and :data:`END` replaced by ``body``.
+
+    Raises:
+        ValueError: the markers are missing or out of order (naming ``source``).
+    """
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{source}: needs the lines {BEGIN} and {END} (in that order)")
+    return text[:start + len(BEGIN)] + "\n" + body + "\n" + text[end:]
+
+
 def main(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity_compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", type=Path, help="fidelity*.json files")
+    parser.add_argument("--readme", type=Path, help="rewrite this file's fidelity section instead of printing")
     args = parser.parse_args(argv)
-    table = format_comparison(merge([json.loads(path.read_text()) for path in args.reports]))
-    print(table)
-    return table
+    reports = [json.loads(path.read_text()) for path in args.reports]
+    cases = merge(reports)
+    if args.readme is None:
+        table = format_comparison(cases)
+        print(table)
+        return table
+    body = format_summary(cases, reports)
+    try:
+        args.readme.write_text(replace_section(args.readme.read_text(), body, str(args.readme)))
+    except ValueError as err:
+        parser.error(str(err))
+    return body
 
 
 if __name__ == "__main__":

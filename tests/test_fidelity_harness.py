@@ -18,7 +18,7 @@ from conftest import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks.fidelity import score  # noqa: E402
+from benchmarks.fidelity import MEASURES, score  # noqa: E402
 from benchmarks.fidelity_cases import (  # noqa: E402
     CASES, HOLDOUT_FRACTION, Series, batch_size, label_text, split_ids, table_series,
 )
@@ -126,3 +126,23 @@ def test_ci_sized_run_of_dg_tf_on_the_bundled_data(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "benchmarks.fidelity", "--systems", "nope"],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown ['nope']" in bad.stderr
+
+
+def test_readme_section_is_rendered_from_the_reports():
+    from benchmarks.fidelity_compare import BEGIN, END, format_summary, merge, replace_section
+
+    summary = {m: {"median": 0.5, "min": 0.4, "max": 0.6} for m in MEASURES}
+    case = {"train_series": 3, "held_out_series": 1, "max_length": 4, "sample_len": 1, "epochs": 2, "batch_size": 3,
+            "floor": {m: 0.25 for m in MEASURES}, "systems": {"dg_tf": {"summary": summary}}}
+    report = {"date": "2026-12-03T09:00:00+00:00", "commit": "abc1234", "machine": {"cpu": "CPU", "cores": 2},
+              "cases": {"toy": case}}
+    body = format_summary(merge([report]), [report])
+    assert "| toy | held-out real (floor) | 0.25 |" in body and "| toy | dg_tf | 0.5 |" in body
+    assert "at commit `abc1234`" in body
+    text = f"intro\n{BEGIN}\nold table\n{END}\noutro\n"
+    assert replace_section(text, body, "R.md") == f"intro\n{BEGIN}\n{body}\n{END}\noutro\n"
+    with pytest.raises(ValueError, match="R.md: needs the lines"):
+        replace_section("no markers", body, "R.md")
+    other = dict(report, cases={"toy": dict(case, epochs=3)})
+    with pytest.raises(ValueError, match="toy: reports differ in epochs"):
+        merge([report, other])
