@@ -171,6 +171,8 @@ class DGConfig:
     batch_norm_epsilon: float = 1e-5
     batch_norm_refresh: int = 0
     length_floor: bool = True
+    length_floor_in_training: bool = True
+    fixed_length_flags: bool = False
     # transformation
     self_norm: bool = True
     self_norm_eps: float = 1e-4

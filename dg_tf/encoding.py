@@ -53,14 +53,20 @@ class LengthRule:
 
     fixed: int | None = None
     minimum: int = 1
+    fixed_flags: bool = False
+
+    @property
+    def flags(self) -> bool:
+        """Whether the generator has the generation-flag channels."""
+        return self.fixed is None or self.fixed_flags
 
     @classmethod
-    def of(cls, lengths: np.ndarray, floor: bool = True) -> "LengthRule":
+    def of(cls, lengths: np.ndarray, floor: bool = True, fixed_flags: bool = False) -> "LengthRule":
         """The rule of training series of these ``lengths`` (int [N], N >= 1); ``floor``: keep the minimum."""
         lengths = np.asarray(lengths)
         shortest = int(lengths.min())
         if (lengths == shortest).all():
-            return cls(fixed=shortest, minimum=shortest)
+            return cls(fixed=shortest, minimum=shortest, fixed_flags=fixed_flags)
         return cls(minimum=max(shortest, 1) if floor else 1)
 
 
@@ -100,7 +106,7 @@ class Encoding:
             sample_len,
             config.self_norm,
             config.self_norm_eps,
-            LengthRule.of(dataset.lengths, config.length_floor),
+            LengthRule.of(dataset.lengths, config.length_floor, config.fixed_length_flags),
         )
 
     @property
@@ -111,7 +117,7 @@ class Encoding:
     @property
     def model_feature_outputs(self) -> list[Output]:
         """Feature specs the generator emits: the dataset's plus the generation flag (none with a fixed length)."""
-        flag = [gen_flag_output()] if self.lengths.fixed is None else []
+        flag = [gen_flag_output()] if self.lengths.flags else []
         return [*self.feature_outputs, *flag]
 
     @property
@@ -133,7 +139,7 @@ class Encoding:
                 features, dataset.gen_flags, self.feature_outputs, self.self_norm_eps
             )
             attributes = np.concatenate([attributes, addi], axis=1)
-        if self.lengths.fixed is None:
+        if self.lengths.flags:
             features = add_gen_flag_channels(features, dataset.gen_flags, self.sample_len)
         return features.astype(np.float32), attributes
 
@@ -188,6 +194,7 @@ class Encoding:
             "self_norm_eps": self.self_norm_eps,
             "fixed_length": self.lengths.fixed,
             "min_length": self.lengths.minimum,
+            "fixed_length_flags": self.lengths.fixed_flags,
         }
 
     @classmethod
@@ -246,5 +253,5 @@ class Encoding:
             sample_len,
             field("self_norm", bool),
             float(field("self_norm_eps", float)),
-            LengthRule(fixed, minimum),
+            LengthRule(fixed, minimum, bool(data.get("fixed_length_flags", False))),
         )
