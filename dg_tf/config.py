@@ -70,10 +70,6 @@ class DGConfig:
             "learned" (a trained vector, init N(0, 0.02)).
         batch_norm_momentum / batch_norm_epsilon: of the attribute MLPs' BatchNorm
             (TF1 decay 0.9, eps 1e-5; Keras' defaults differ).
-        batch_norm_refresh: after training, this many training-mode passes of
-            the attribute MLPs on fresh noise batches set the BatchNorm moving
-            statistics (used for generation) to those of the final weights
-            (0: keep the running averages of the last steps, as the original).
         length_floor: no generated series is shorter than the shortest
             training series (its stop flags before that step are ignored).
             Lengths are learned from the data either way; when every training
@@ -169,10 +165,8 @@ class DGConfig:
     lstm_initial_state: LSTMInitialState = "random"
     batch_norm_momentum: float = 0.9
     batch_norm_epsilon: float = 1e-5
-    batch_norm_refresh: int = 0
     length_floor: bool = True
     length_floor_in_training: bool = True
-    fixed_length_flags: bool = False
     # transformation
     self_norm: bool = True
     self_norm_eps: float = 1e-4
@@ -237,7 +231,7 @@ class DGConfig:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be > 0")
         non_negative = [
-            "attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers", "batch_norm_refresh",
+            "attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers",
             "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight",
             "figure_every", "seed",
         ]

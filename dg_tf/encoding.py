@@ -53,20 +53,19 @@ class LengthRule:
 
     fixed: int | None = None
     minimum: int = 1
-    fixed_flags: bool = False
 
     @property
     def flags(self) -> bool:
-        """Whether the generator has the generation-flag channels."""
-        return self.fixed is None or self.fixed_flags
+        """Whether the generator has the generation-flag channels (lengths vary)."""
+        return self.fixed is None
 
     @classmethod
-    def of(cls, lengths: np.ndarray, floor: bool = True, fixed_flags: bool = False) -> "LengthRule":
+    def of(cls, lengths: np.ndarray, floor: bool = True) -> "LengthRule":
         """The rule of training series of these ``lengths`` (int [N], N >= 1); ``floor``: keep the minimum."""
         lengths = np.asarray(lengths)
         shortest = int(lengths.min())
         if (lengths == shortest).all():
-            return cls(fixed=shortest, minimum=shortest, fixed_flags=fixed_flags)
+            return cls(fixed=shortest, minimum=shortest)
         return cls(minimum=max(shortest, 1) if floor else 1)
 
 
@@ -106,7 +105,7 @@ class Encoding:
             sample_len,
             config.self_norm,
             config.self_norm_eps,
-            LengthRule.of(dataset.lengths, config.length_floor, config.fixed_length_flags),
+            LengthRule.of(dataset.lengths, config.length_floor),
         )
 
     @property
@@ -194,7 +193,6 @@ class Encoding:
             "self_norm_eps": self.self_norm_eps,
             "fixed_length": self.lengths.fixed,
             "min_length": self.lengths.minimum,
-            "fixed_length_flags": self.lengths.fixed_flags,
         }
 
     @classmethod
@@ -253,5 +251,5 @@ class Encoding:
             sample_len,
             field("self_norm", bool),
             float(field("self_norm_eps", float)),
-            LengthRule(fixed, minimum, bool(data.get("fixed_length_flags", False))),
+            LengthRule(fixed, minimum),
         )

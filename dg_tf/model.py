@@ -236,7 +236,6 @@ class DoppelGANger:
                         "(the shortest training series)", encoding.lengths.minimum,
                         int(dataset.lengths.max()), encoding.lengths.minimum)
         trainer.train(self.config.epochs, progress)
-        self._refresh_batch_norm()
         self.privacy = trainer.privacy_report()
         if self.privacy is not None:
             logger.info(
@@ -244,22 +243,6 @@ class DoppelGANger:
                 self.privacy.epsilon, self.privacy.delta, self.privacy.noise_multiplier,
                 self.privacy.l2_clip, self.privacy.sampling_probability, self.privacy.steps,
             )
-
-    def _refresh_batch_norm(self) -> None:
-        """``config.batch_norm_refresh`` training-mode passes of the attribute MLPs on fresh noise (seeded).
-
-        With momentum m the statistics of earlier weights keep a weight of
-        m ** passes: the moving statistics become those of the final generator.
-        """
-        c = self.config
-        if not c.batch_norm_refresh:
-            return
-        rng = tf.random.Generator.from_seed(derive_seed(c.seed, "batch_norm_refresh"))
-        update = tf.function(lambda: self.generator.update_batch_norm_statistics(
-            self.generator.sample_noise(rng, c.batch_size)))
-        with strategy_scope(c.strategy):
-            for _ in range(c.batch_norm_refresh):
-                update()
 
     def retrain_attributes(
         self,

@@ -78,7 +78,7 @@ def _steps(records: tf.Tensor, sample_len: int) -> tf.Tensor:
 
 
 def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-               minimum: int, flagged: bool):
+               minimum: int):
     """Generation flags of P passes of steps and the mask they imply (:func:`generation_flags`, per chunk).
 
     Args:
@@ -98,12 +98,7 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
     batch_size, steps, width = _batch_size(features), features.shape[1], features.shape[2]
     if fixed is not None:  # every series has the fixed length: no flag channels
         active = tf.fill([batch_size], min(max(fixed - first_step, 0), steps))
-        if flagged:
-            last_pass_end = min(max(-(-fixed // sample_len) * sample_len - first_step, 0), steps)
-            ends = tf.concat([tf.tile(active[:, None], [1, width - 2]),
-                              tf.fill([batch_size, 2], last_pass_end)], axis=1)
-        else:
-            ends = tf.tile(active[:, None], [1, width])
+        ends = tf.tile(active[:, None], [1, width])
         mask = tf.range(steps)[None, :, None] < ends[:, None, :]
         gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
         return mask, gen_flags, tf.fill([batch_size], first_step + steps < fixed)
@@ -125,19 +120,18 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
 # stay outside.
 @tf.function(jit_compile=True)
 def _masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-                  minimum: int, flagged: bool):
+                  minimum: int):
     """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``."""
     features = _steps(records, sample_len)
-    mask, gen_flags, alive = _flag_mask(features, alive, sample_len, first_step, fixed, minimum, flagged)
+    mask, gen_flags, alive = _flag_mask(features, alive, sample_len, first_step, fixed, minimum)
     return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
 
 
 @tf.function(jit_compile=True)
 def _step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-               minimum: int, flagged: bool):
+               minimum: int):
     """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
-    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len, first_step, fixed, minimum,
-                                        flagged)
+    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len, first_step, fixed, minimum)
     return tf.cast(mask, tf.float32), gen_flags, alive
 
 
@@ -445,11 +439,11 @@ class Generator(keras.Model):
                 hidden, state = layer(hidden, initial_state=state)
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
-        rule = (self.sample_len, first_step, self.lengths.fixed, self.lengths.minimum, self.lengths.flags)
+        rule = (self.sample_len, first_step, self.lengths.fixed, self.lengths.minimum)
         if not training:
             features, gen_flags, alive = _masked_steps(records, alive, *rule)
             return features, gen_flags, alive, new_states
         if not self.config.length_floor_in_training:
-            rule = rule[:3] + (1,) + rule[4:]
+            rule = rule[:3] + (1,)
         mask, gen_flags, alive = _step_mask(tf.stop_gradient(records), alive, *rule)
         return _steps(records, self.sample_len) * mask, gen_flags, alive, new_states
