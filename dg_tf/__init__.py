@@ -18,9 +18,10 @@ command lines' ``--help`` do not load TensorFlow or pandas.
 
 from __future__ import annotations
 
-import importlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dg_tf.lazy import lazy_attributes
 
 # TensorFlow's C++ start-up chatter (CPU features, oneDNN) drowns the useful
 # log lines; a user's own setting wins.
@@ -63,14 +64,4 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from dg_tf.model import DoppelGANger
     from dg_tf.tabular import TableSchema, from_dataframe, read_table, to_dataframe, write_table
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'dg_tf' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

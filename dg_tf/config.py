@@ -8,9 +8,8 @@
   loss weights, differential privacy, checkpoints). Saved with the run; a
   resumed run may change it, except what the privacy accounting assumes.
 - :class:`RuntimeConfig`: how this process executes (XLA, LSTM kernels,
-  compiled chunks, input pipeline, devices, generation batch). Never changes a
-  result beyond float rounding (``input_pipeline`` draws other batches); it
-  may change on ``--resume`` and is given anew on ``load``.
+  compiled chunks, input pipeline, devices, generation batch). It may change
+  on ``--resume`` and be overridden on ``load``.
 
 :class:`DGConfig` holds one of each and is also a flat facade over them:
 ``DGConfig(sample_len=8, epochs=400)``, ``config.epochs`` and
@@ -268,7 +267,11 @@ class TrainingConfig(_Group):
 
 @dataclasses.dataclass(frozen=True)
 class RuntimeConfig(_Group):
-    """How this process runs the model (:mod:`dg_tf.models.lstm`, :mod:`dg_tf.training`): never saved as binding.
+    """How this process runs the model (:mod:`dg_tf.models.lstm`, :mod:`dg_tf.training`).
+
+    Saved with a run, and free to change: on ``--resume``, and on ``load``
+    (:meth:`DGConfig.loaded_with`). Results change by float rounding at most,
+    except where noted.
 
     jit_compile: compile the training step and generation with XLA. "auto"
         compiles whole steps on GPUs only (on CPUs XLA's sigmoid/tanh are
@@ -290,13 +293,16 @@ class RuntimeConfig(_Group):
         device; "tf_data" feeds gathered batches through a prefetching
         ``tf.data`` pipeline whose indices are a function of (seed, step), for
         data better kept on the host. Both are with replacement and resume
-        bit-identically; they draw different batches. Not with DP.
+        bit-identically; they draw different batches (other results). Not
+        with DP.
     strategy: "default" (one device), "mirrored" (all local GPUs, or all
         logical CPU devices without GPUs) or "multi-worker" (workers from
         ``TF_CONFIG``): each step's global batch is split evenly across the
         replicas (``batch_size`` must divide by their number), gradients are
-        summed, BatchNorm statistics are synchronized. Not with DP.
-    generate_batch_size: samples generated per forward pass.
+        summed, BatchNorm statistics are synchronized. Not with DP. A loaded
+        model runs on one device unless told otherwise.
+    generate_batch_size: samples generated per forward pass; the noise is
+        drawn per batch, so the series of a seed depend on it.
     """
 
     jit_compile: JitCompile = "auto"
@@ -402,22 +408,28 @@ class DGConfig:
         groups = {name: changes.pop(name, getattr(self, name)) for name in GROUPS}
         return DGConfig(**groups, **changes)
 
-    def with_runtime(self, runtime: RuntimeConfig | Mapping[str, Any] | None) -> "DGConfig":
-        """This config run by ``runtime`` (a :class:`RuntimeConfig`, runtime fields, or ``None`` for the defaults).
+    def loaded_with(self, runtime: RuntimeConfig | Mapping[str, Any] | None = None) -> "DGConfig":
+        """The config a model saved with this one runs with when loaded (:meth:`DoppelGANger.load`).
+
+        The model and training settings are kept. So are the runtime
+        settings, except ``strategy``: it names the machines the run trained
+        on, so a loaded model runs on this process's one device. ``runtime``
+        (a whole :class:`RuntimeConfig`, or some of its fields) overrides them.
 
         Raises:
             ConfigError: ``runtime`` names a model or training field (they are
                 part of what was trained, not of how this process runs it).
         """
-        if runtime is None or isinstance(runtime, RuntimeConfig):
-            return self.replace(runtime=runtime or RuntimeConfig())
+        if isinstance(runtime, RuntimeConfig):
+            return self.replace(runtime=runtime)
+        runtime = {} if runtime is None else runtime
         if not isinstance(runtime, Mapping):
             raise ConfigError(f"runtime={brief(runtime)} must be a RuntimeConfig or a dict of its fields")
         fixed = sorted(name for name in runtime if FIELD_GROUP.get(name) in ("model", "training"))
         if fixed:
             raise ConfigError(f"{', '.join(fixed)}: not a runtime setting; a loaded model keeps the model and "
                               "training settings it was trained with")
-        return self.replace(runtime=RuntimeConfig(), **runtime)
+        return self.replace(**{"strategy": "default", **runtime})
 
     def resumed_with(self, changes: Mapping[str, Any]) -> "DGConfig":
         """This (a run's saved) config with the ``changes`` of a resumed run, each logged.

@@ -494,11 +494,11 @@ class DoppelGANger:
 
         Args:
             directory: the model or run folder.
-            runtime: how this process runs the model (a :class:`RuntimeConfig`
-                or some of its fields); default :class:`RuntimeConfig`'s
-                defaults. The runtime settings saved with the run are those of
-                the process that trained it (e.g. its ``strategy``), not part
-                of the model; the model and training settings are the saved ones.
+            runtime: how this process runs the model: a :class:`RuntimeConfig`,
+                or some of its fields over the saved ones. By default the saved
+                runtime settings on one device (:meth:`DGConfig.loaded_with`:
+                a model trained on several workers generates on one machine).
+                The model and training settings are always the saved ones.
 
         Raises:
             ConfigError: ``runtime`` names a model or training setting.
@@ -511,7 +511,7 @@ class DoppelGANger:
         """
         run = RunFolder(directory)
         run.require_model()
-        config = run.read_config().with_runtime(runtime)
+        config = run.read_config().loaded_with(runtime)
         encoding = run.read_encoding()
         model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))
         model._build(encoding, str(run.model_file))

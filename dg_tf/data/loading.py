@@ -459,7 +459,7 @@ def open_npz(file: str | os.PathLike[str]) -> Iterator[tuple[zipfile.ZipFile, di
     the headers bound what reading an array costs; :func:`load_npz` reads
     arrays only if their total is within ``DG_TF_MAX_NPZ_BYTES``
     (:data:`~dg_tf.limits.NPZ_BYTES`) and the available memory, while
-    :mod:`dg_tf.sharding` streams its attribute array in chunks.
+    :mod:`dg_tf.data.attribute_files` streams its attribute array in chunks.
 
     Yields:
         ``(archive, members)``: the open zip and its arrays by name, in file order.

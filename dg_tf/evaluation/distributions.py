@@ -39,6 +39,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import ConstantInputWarning, ks_2samp, pearsonr, wasserstein_distance
 
 from dg_tf.data.specs import Output
+from dg_tf.evaluation.settings import Statistic
 from dg_tf.transforms import flags_from_lengths, split_outputs
 
 __all__ = [
@@ -62,7 +63,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Statistic = Literal["sum", "mean", "max", "min", "midpoint"]
 Normalize = Literal["real_range", "real_std"]
 _STATISTICS = ("sum", "mean", "max", "min", "midpoint")
 
