@@ -21,7 +21,11 @@ here only. No TensorFlow import here.
 
 ``sample_len`` is decided here (:meth:`ModelConfig.resolved_sample_len` for a
 dataset, :func:`padding_sample_len` for a table that will be padded) and
-checked by :func:`~dg_tf.data.validation.check_sample_len`.
+checked by :func:`~dg_tf.data.validation.check_sample_len` only.
+
+This module is longer than 400 lines because it is every field's documentation:
+the three groups' docstrings are the reference of all hyperparameters, and
+their defaults must live in one place.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping
 
-from dg_tf.data.validation import check_sample_len
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import read_json
 from dg_tf.limits import brief
@@ -175,16 +178,13 @@ class ModelConfig(_Group):
     NON_NEGATIVE = ("attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers", "seed")
     FRACTIONS = ("batch_norm_momentum",)
 
-    def resolved_sample_len(self, max_length: int, source: str = "<config>") -> int:
+    def resolved_sample_len(self, max_length: int) -> int:
         """The sample_len S for series of padded length ``max_length``: the one decision of S for a dataset.
 
-        Raises:
-            DataFormatError: a given ``sample_len`` does not divide ``max_length``
-                (:func:`~dg_tf.data.validation.check_sample_len`).
+        The one check that it divides ``max_length`` is
+        :func:`~dg_tf.data.validation.check_sample_len` (the encoding calls both).
         """
-        sample_len = self.sample_len if self.sample_len is not None else auto_sample_len(max_length)
-        check_sample_len(max_length, sample_len, source)
-        return sample_len
+        return self.sample_len if self.sample_len is not None else auto_sample_len(max_length)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -460,9 +460,9 @@ class DGConfig:
             logger.info("resume: %s changed from %r to %r", name, getattr(self, name), getattr(new, name))
         return new
 
-    def resolved_sample_len(self, max_length: int, source: str = "<config>") -> int:
+    def resolved_sample_len(self, max_length: int) -> int:
         """:meth:`ModelConfig.resolved_sample_len` of this config's model."""
-        return self.model.resolved_sample_len(max_length, source)
+        return self.model.resolved_sample_len(max_length)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, flat (the layout of ``config.json``)."""

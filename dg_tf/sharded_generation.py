@@ -34,6 +34,10 @@ yet listed). A shard-named file that no manifest of ours claims and that this
 generation would write (e.g. the user's own ``part-00000.csv``) is refused,
 ``overwrite`` or not; an unreadable or foreign ``manifest.json`` too. A plan
 may have at most ``DG_TF_MAX_SHARDS`` shards (the manifest lists them all).
+
+This module is a little longer than 400 lines: the plan, the manifest and the
+writer share the rules of which files are ours; split apart, the safety
+argument above would span three files.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Paper §6.2, Fig. 15 (WWT): the attacker scores real series with the trained
 critic, sorts the scores and guesses that the top N_train series were training
 samples; the success rate is the fraction of those guesses that are right
-(:func:`dg_tf.evaluation.privacy.membership_inference_attack`; ORIGINAL_DG_SPEC.md
-§8). Random guessing gives 50% when members and non-members are equally many;
+(:func:`dg_tf.evaluation.privacy.membership_inference_attack`, the original
+maintainers' attack). Random guessing gives 50% when members and non-members are equally many;
 the paper found 51% with 50,000 training series and 99.5% with 200.
 
 Each ``--run RUN_DIR[:DATA_DIR]`` is a finished ``python -m dg_tf.train`` run

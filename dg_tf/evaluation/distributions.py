@@ -24,6 +24,10 @@ standard deviation to get a scale-free number for other datasets.
 Everything here is a pure function of NumPy arrays; nothing loads a model.
 Results with several parts are frozen dataclasses whose ``to_dict()`` is
 JSON-ready (plain floats, lists; NaN becomes ``None``).
+
+This module is longer than 400 lines: it is one metric family (distributions of
+per-sample quantities), whose functions share the masking, JSON conversion and
+comparison helpers; each function is short.
 """
 
 from __future__ import annotations

@@ -29,6 +29,11 @@ time). Arrays without these extras (generated data) get new ids: ``0..N-1``
 in the id column's dtype for numeric ids (``int64`` if that dtype cannot
 number N series, e.g. 300 series and ``uint8`` ids), ``"synthetic-0"``, ...
 otherwise; their times start at the table's most common start.
+
+This module is longer than 400 lines because it holds the two conversions,
+:func:`from_dataframe` and its exact inverse :func:`to_dataframe`, with the
+checks of both; the column kinds, missing values, regrouping and time axis are
+already their own modules.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 Reads the triple that ``python -m data.converters.wwt`` writes (550 daily
 page views in [-1, 1] after log1p, one feature; domain 9, access 3, agent 2
 one-hot) and trains DG with the original web configuration
-(ORIGINAL_DG_SPEC.md §6, ``example_training/config.py``): sample_len 10,
+(the original's ``example_training/config.py``): sample_len 10,
 auxiliary critic and auto-normalization on, 400 epochs, the paper's defaults
 otherwise. Then :func:`dg_tf.evaluation.evaluate` (report under ``report/``)
 and the WWT claims:
@@ -46,7 +46,7 @@ from experiments.common import Claim, add_dataset_arguments, dataset_experiment,
 logger = logging.getLogger("experiments.wwt.run")
 
 PROG = "experiments.wwt.run"
-#: The original web configuration (ORIGINAL_DG_SPEC.md §6); epochs and sample_len come from the flags.
+#: The original web configuration; epochs and sample_len come from the flags.
 PAPER_EPOCHS = 400
 PAPER_SAMPLE_LEN = 10
 PAPER_HORIZON = 50
