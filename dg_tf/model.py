@@ -485,8 +485,7 @@ class DoppelGANger:
         run = RunFolder(directory)
         run.write_description(self.config, self._require_built())
         run.write_weights(self._networks())
-        run.write_privacy(self.privacy)
-        run.write_schema(self.table_schema)
+        run.write_records(self.privacy, self.table_schema)
 
     @classmethod
     def load(cls, directory: str | Path, runtime: RuntimeConfig | Mapping[str, Any] | None = None) -> "DoppelGANger":
@@ -516,6 +515,5 @@ class DoppelGANger:
         model = cls(config, list(encoding.feature_outputs), list(encoding.attribute_outputs))
         model._build(encoding, str(run.model_file))
         run.read_weights(model._networks())
-        model.privacy = run.read_privacy()
-        model.table_schema = run.read_schema()
+        model.privacy, model.table_schema = run.read_records()
         return model

@@ -90,51 +90,48 @@ def newest_finite_checkpoint(directory: str | Path) -> str | None:
     return None
 
 
+#: The run folder's files and folders, by the :class:`RunFolder` attribute that holds each one's path.
+LAYOUT = {
+    "config_file": CONFIG_FILE,
+    "model_file": MODEL_FILE,
+    "weights_prefix": WEIGHTS_PREFIX,
+    "privacy_file": PRIVACY_FILE,
+    "schema_file": SCHEMA_FILE,
+    "checkpoints": CHECKPOINTS_DIR,
+    "logs": LOGS_DIR,
+    "prepared_data": PREPARED_DIR,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class RunFolder:
     """The files of one run or model folder (see the module docstring).
 
     Args:
         path: the folder (need not exist yet).
+
+    Attributes:
+        config_file, model_file, weights_prefix, privacy_file, schema_file,
+        checkpoints, logs, prepared_data: the paths of :data:`LAYOUT`
+            (``prepared_data``: where ``python -m dg_tf.train`` prepares a
+            table given as ``--data``).
     """
 
     path: Path
+    config_file: Path = dataclasses.field(init=False, repr=False)
+    model_file: Path = dataclasses.field(init=False, repr=False)
+    weights_prefix: Path = dataclasses.field(init=False, repr=False)
+    privacy_file: Path = dataclasses.field(init=False, repr=False)
+    schema_file: Path = dataclasses.field(init=False, repr=False)
+    checkpoints: Path = dataclasses.field(init=False, repr=False)
+    logs: Path = dataclasses.field(init=False, repr=False)
+    prepared_data: Path = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path", Path(self.path))
-
-    @property
-    def config_file(self) -> Path:
-        return self.path / CONFIG_FILE
-
-    @property
-    def model_file(self) -> Path:
-        return self.path / MODEL_FILE
-
-    @property
-    def weights_prefix(self) -> Path:
-        return self.path / WEIGHTS_PREFIX
-
-    @property
-    def privacy_file(self) -> Path:
-        return self.path / PRIVACY_FILE
-
-    @property
-    def schema_file(self) -> Path:
-        return self.path / SCHEMA_FILE
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.path / CHECKPOINTS_DIR
-
-    @property
-    def logs(self) -> Path:
-        return self.path / LOGS_DIR
-
-    @property
-    def prepared_data(self) -> Path:
-        """Where ``python -m dg_tf.train`` prepares a table given as ``--data``."""
-        return self.path / PREPARED_DIR
+        path = Path(self.path)
+        object.__setattr__(self, "path", path)
+        for name, relative in LAYOUT.items():
+            object.__setattr__(self, name, path / relative)
 
     def synthetic_file(self, file_format: str = "npz") -> Path:
         """``synthetic.<format>``: what ``python -m dg_tf.train`` generates after training."""
@@ -206,25 +203,19 @@ class RunFolder:
                 raise DataFormatError(f"{prefix}.index", "weights", None, f"{variable.path} holds NaN or Inf")
 
     # ---------------------------------------------------------------- what the model carries
-    def write_privacy(self, report: PrivacyReport | None) -> None:
-        """Write ``privacy.json``; without a report, remove one an earlier DP model left (a false claim now)."""
-        if report is not None:
-            report.save(self.privacy_file)
-        else:
-            self.privacy_file.unlink(missing_ok=True)
+    def write_records(self, privacy: PrivacyReport | None, schema: TableSchema | None) -> None:
+        """Write ``privacy.json`` and ``table_schema.json``; remove the one the model has not (one an earlier
+        model left would be a false claim about this one)."""
+        for record, file in ((privacy, self.privacy_file), (schema, self.schema_file)):
+            if record is not None:
+                record.save(file)
+            else:
+                file.unlink(missing_ok=True)
 
-    def read_privacy(self) -> PrivacyReport | None:
-        return PrivacyReport.load(self.privacy_file) if self.privacy_file.is_file() else None
-
-    def write_schema(self, schema: TableSchema | None) -> None:
-        """Write ``table_schema.json``; without a schema, remove one an earlier model left."""
-        if schema is not None:
-            schema.save(self.schema_file)
-        else:
-            self.schema_file.unlink(missing_ok=True)
-
-    def read_schema(self) -> TableSchema | None:
-        return TableSchema.load(self.schema_file) if self.schema_file.is_file() else None
+    def read_records(self) -> tuple[PrivacyReport | None, TableSchema | None]:
+        """The privacy report and the table schema, each ``None`` where the folder has none."""
+        return (PrivacyReport.load(self.privacy_file) if self.privacy_file.is_file() else None,
+                TableSchema.load(self.schema_file) if self.schema_file.is_file() else None)
 
     def fingerprint(self) -> str:
         """SHA-256 of ``config.json``, ``model.json`` and the ``weights/`` files.

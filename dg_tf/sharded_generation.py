@@ -55,13 +55,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from dg_tf.data.attribute_files import check_attribute_file, iter_attribute_chunks
+from dg_tf.data.attribute_files import attribute_rows, check_attribute_file, iter_attribute_chunks
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import save_npz
 from dg_tf.data.specs import Output
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write, file_sha256, read_json
-from dg_tf.limits import SHARDS, brief, format_duration
+from dg_tf.limits import SHARDS, format_duration
 from dg_tf.seeding import derive_seed
 from dg_tf.tabular import SERIES_ID, TableSchema, to_dataframe, write_table
 from dg_tf.tabular.dtypes import is_integer_dtype

@@ -25,7 +25,7 @@ least 2 steps): the ACF-MSE is the average over the real series' own
 (series, lag) pairs. Without ``real_lengths`` (fixed length, DG's setting)
 every lag has the same weight and the number is DG's plain mean exactly.
 
-The shared evaluation notes ask for it per feature as well as averaged: a
+It is reported per feature as well as averaged: a
 mostly-constant real feature (FCC MBA ping loss) has a curve of ≈ 1 under DG's
 1e-8 rule, and small synthetic noise on it dominates an averaged number.
 """

@@ -4,8 +4,7 @@
 series, find its nearest neighbours in the training data by square error. The
 distances alone say little, because two independent real samples are not at
 distance 0 either, so they are compared with the *floor*: the distances from
-held-out real samples to their nearest training sample (shared README,
-evaluation notes). A generator that copies its training data puts synthetic
+held-out real samples to their nearest training sample. A generator that copies its training data puts synthetic
 samples much closer to the training set than held-out data ever gets.
 
 *Membership inference* (§6.2, Fig. 15; the original maintainers' snippet):

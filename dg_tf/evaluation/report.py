@@ -10,7 +10,7 @@ synthetic set and, when there is one, a held-out real set:
   cross-feature correlations (Fig. 8);
 - ``floor``: the same numbers for the held-out real set vs the training set.
   Two real samples are never at distance 0, so a synthetic number is good
-  when it is near the floor (shared README, evaluation notes);
+  when it is near the floor;
 - ``utility``: train on synthetic, test on real (Fig. 12/13) for a discrete
   attribute predicted from the series; algorithm rankings (Table 5);
 - ``scores``: TimeGAN's discriminative and predictive scores;

@@ -30,7 +30,7 @@ Symbols: B batch_size, k num_packing, L length, D feature width, A attribute wid
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -122,11 +122,11 @@ class GANStep:
 
     Args:
         config: the run's settings.
-        generator, critic, aux_critic: the networks, built under
-            ``replicas``' scope; ``aux_critic`` is ``None`` without
-            ``use_aux_critic``.
-        features: float32 [N, L, D] encoded real features (flag channels last).
-        attributes: float32 [N, A] encoded real attributes (real, then min/max).
+        generator: the generator, built under ``replicas``' scope.
+        critics: the critic and, with ``use_aux_critic``, the auxiliary
+            critic, built likewise.
+        data: the encoded real rows: features float32 [N, L, D] (flag
+            channels last) and attributes float32 [N, A] (real, then min/max).
         replicas: where the step runs.
         seed: seeds :attr:`rng`.
 
@@ -139,23 +139,14 @@ class GANStep:
         ConfigError: ``batch_size`` does not split evenly across the replicas.
     """
 
-    def __init__(
-        self,
-        config: DGConfig,
-        generator: Generator,
-        critic: Critic,
-        aux_critic: AttributeCritic | None,
-        features: np.ndarray,
-        attributes: np.ndarray,
-        *,
-        replicas: Replicas,
-        seed: int,
-    ):
+    def __init__(self, config: DGConfig, generator: Generator, critics: Sequence[Critic | AttributeCritic],
+                 data: tuple[np.ndarray, np.ndarray], *, replicas: Replicas, seed: int):
         self.config = config
-        self.generator, self.critic, self.aux_critic = generator, critic, aux_critic
-        self.real_features = tf.constant(features, tf.float32)
-        self.real_attributes = tf.constant(attributes, tf.float32)
-        self.num_samples = int(features.shape[0])
+        self.generator = generator
+        critic, aux_critic = (*critics, None)[:2]
+        self.critic, self.aux_critic = critic, aux_critic
+        self.real_features, self.real_attributes = (tf.constant(x, tf.float32) for x in data)
+        self.num_samples = int(data[0].shape[0])
         self.seed = seed
         self.rng = tf.random.Generator.from_seed(seed)
         self.replicas = replicas

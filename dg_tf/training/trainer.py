@@ -62,7 +62,8 @@ class Trainer(TrainingLoop):
     ):
         kernels = choose_kernels(config)
         replicas = Replicas(config.strategy, xla=kernels.xla)
-        step = GANStep(config, generator, critic, aux_critic, features, attributes, replicas=replicas,
+        critics = [critic] if aux_critic is None else [critic, aux_critic]
+        step = GANStep(config, generator, critics, (features, attributes), replicas=replicas,
                        seed=derive_seed(config.seed, "training"))
         self.epsilon = PrivacyEpsilon(config, step.num_samples) if step.dp is not None else None
         super().__init__(
