@@ -26,6 +26,15 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger("dg_tf.prepare")
 
 
+def _sample_len(text: str) -> int | str:
+    """``--sample-len``: "auto" or a positive integer."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive integer or auto")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dg_tf.prepare", description=__doc__.splitlines()[0],
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--csv", type=Path, help="input table, CSV (.csv or .csv.gz)")
     source.add_argument("--parquet", type=Path, help="input table, Parquet (.parquet or .pq)")
     parser.add_argument("--out", type=Path, required=True, help="dataset folder to write")
-    parser.add_argument("--sample-len", type=lambda text: text if text == "auto" else int(text), default="auto",
+    parser.add_argument("--sample-len", type=_sample_len, default="auto",
                         help="records per LSTM pass S; series are padded to a multiple of S "
                              "(auto: about 50 passes for the longest series)")
     parser.add_argument("--test-fraction", type=float, default=0.0,
@@ -50,8 +59,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     path = args.csv if args.csv is not None else args.parquet
     if not is_table_file(path):
         fail(f"{path}: expected a .csv, .csv.gz, .parquet or .pq file")
-    if args.sample_len != "auto" and args.sample_len < 1:
-        fail(f"--sample-len {args.sample_len} must be >= 1")
     options = table_options(args, path)
     dataset, schema = from_table_file(path, **options, sample_len=args.sample_len)
     try:
