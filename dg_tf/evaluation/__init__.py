@@ -19,10 +19,11 @@ One module per family:
 The names are imported on first use (:mod:`dg_tf.lazy`): the scores load TensorFlow.
 """
 
+# The function autocorrelation has its module's name: imported at once, or importing the module would shadow it.
+from dg_tf.evaluation.autocorrelation import autocorrelation
 from dg_tf.lazy import lazy_attributes
 
 _EXPORTS = {
-    "autocorrelation": "dg_tf.evaluation.autocorrelation",
     "autocorrelation_per_feature": "dg_tf.evaluation.autocorrelation",
     "acf_mse": "dg_tf.evaluation.autocorrelation",
     "acf_mse_per_feature": "dg_tf.evaluation.autocorrelation",
@@ -58,6 +59,6 @@ _EXPORTS = {
     "write_report": "dg_tf.evaluation.report_files",
 }
 
-__all__ = list(_EXPORTS)
+__all__ = ["autocorrelation", *_EXPORTS]
 
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
