@@ -71,13 +71,13 @@ def case_dataset(case_file: str):
 
 def run(job: Job) -> dict:
     """Train and generate as ``job`` says; returns the measurements."""
+    import keras
     import tensorflow as tf
 
     from dg_tf import DoppelGANger
     from dg_tf.runtime import configure_cpu_threads
 
     configure_cpu_threads(job.threads)  # as dg_tf's command line tools do
-    from dg_tf.training import Progress
 
     dataset = case_dataset(job.case_file)
     baseline = rss_mib()  # framework loaded, data read, no model yet
@@ -86,12 +86,19 @@ def run(job: Job) -> dict:
                           generate_batch_size=job.gen_batch, seed=job.seed)
     clock = StepClock()
 
-    class Clocked(Progress):
-        def on_step_end(self, epoch: int, step: int) -> None:
-            clock.tick(epoch)
+    class Clocked(keras.callbacks.Callback):
+        """A tick per training step (the steps of a compiled chunk are reported together when it ends)."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch, self.steps = epoch, 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            for _ in range(batch + 1 - self.steps):
+                clock.tick(self.epoch)
+            self.steps = batch + 1
 
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
-    model.fit(dataset, progress=Clocked())  # no run_dir: no checkpoints or logs, like the peer
+    model.fit(dataset, callbacks=[Clocked()])  # no run_dir: no checkpoints or logs, like the peer
     train_sps, timed_steps = clock.samples_per_second(job.batch_size)
     train_peak = peak_rss_mib()
 

@@ -1,9 +1,31 @@
-"""The single configuration of a DoppelGANger model and its training run.
+"""The configuration of a DoppelGANger model and its training run, in three groups.
 
-Every hyperparameter lives in :class:`DGConfig`; CLI flags, the saved
-``config.json`` and TensorBoard's hparams text derive from it. Defaults are the
-paper's (Lin et al., IMC 2020, §4 and appendix B); see ``../shared/README.md``
-"Defaults = the paper". No TensorFlow import here.
+- :class:`ModelConfig`: what the networks and the data encoding are (sizes,
+  noise, normalization, seed, precision). Saved with the model and fixed once
+  it is trained: ``load`` and ``--resume`` refuse to change it. The only part
+  of the configuration the networks see.
+- :class:`TrainingConfig`: how the weights are fitted (epochs, batch, Adam,
+  loss weights, differential privacy, checkpoints). Saved with the run; a
+  resumed run may change it, except what the privacy accounting assumes.
+- :class:`RuntimeConfig`: how this process executes (XLA, LSTM kernels,
+  compiled chunks, input pipeline, devices, generation batch). It may change
+  on ``--resume`` and be overridden on ``load``.
+
+:class:`DGConfig` holds one of each and is also a flat facade over them:
+``DGConfig(sample_len=8, epochs=400)``, ``config.epochs`` and
+``config.replace(epochs=10)`` name fields directly (every field name is unique
+across the groups), ``config.json`` is the flat ``to_dict()`` (so the files of
+earlier runs load unchanged), and every field is a command-line flag. The
+defaults are the paper's (Lin et al., IMC 2020, §4 and appendix B); each lives
+here only. No TensorFlow import here.
+
+``sample_len`` is decided here (:meth:`ModelConfig.resolved_sample_len` for a
+dataset, :func:`padding_sample_len` for a table that will be padded) and
+checked by :func:`~dg_tf.data.validation.check_sample_len` only.
+
+This module is longer than 400 lines because it is every field's documentation:
+the three groups' docstrings are the reference of all hyperparameters, and
+their defaults must live in one place.
 """
 
 from __future__ import annotations
@@ -15,18 +37,24 @@ import math
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Mapping
 
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import read_json
 from dg_tf.limits import brief
 
-__all__ = ["DGConfig", "RESUMABLE_FIELDS", "auto_sample_len", "padding_sample_len"]
+__all__ = [
+    "DGConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "RuntimeConfig",
+    "auto_sample_len",
+    "padding_sample_len",
+]
 
 logger = logging.getLogger(__name__)
 
 LSTMInitialState = Literal["random", "zero", "learned"]
-_INITIAL_STATES = typing.get_args(LSTMInitialState)
 JitCompile = Literal["auto", "on", "off"]
 InputPipeline = Literal["in_graph", "tf_data"]
 Strategy = Literal["default", "mirrored", "multi-worker"]
@@ -37,173 +65,16 @@ Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 TARGET_ROLLOUTS = 50
 #: Every integer field must be below this: TensorFlow takes sizes and counts as int32.
 MAX_INT = 2**31
-#: Fields a resumed run may change (``DGConfig.resumed_with``): they steer the optimization and
-#: the run's bookkeeping, not the networks' shapes, the data encoding or the seeded streams.
-RESUMABLE_FIELDS = frozenset({
-    "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight", "epochs", "batch_size",
-    "critic_rounds", "generator_rounds", "generator_lr", "critic_lr", "aux_critic_lr", "adam_beta1",
-    "adam_beta2", "adam_epsilon", "checkpoint_every", "checkpoints_to_keep", "figure_every",
-    "generate_batch_size", "dp_delta", "jit_compile", "lstm_batch_splits", "steps_per_execution",
-    "input_pipeline", "strategy",
-})
-#: ... except these with differential privacy: the accountant assumes them for the whole run.
-DP_FIXED_FIELDS = frozenset({"batch_size", "critic_rounds"})
 
 
-@dataclasses.dataclass(frozen=True)
-class DGConfig:
-    """Hyperparameters of DoppelGANger.
+class _Group:
+    """Field checks shared by the three groups: types, finiteness, ranges named by the subclass."""
 
-    Structure (paper appendix B):
-        sample_len: S, records generated per LSTM pass (§4.1, batch generation).
-            ``None`` picks the divisor of the series length L whose number of
-            passes L/S is closest to 50, the paper's advice (§4.4).
-        attribute_noise_dim: width of the noise of the attribute generator.
-        addi_attribute_noise_dim: width of the noise of the min/max generator.
-        feature_noise_dim: width of the noise fed to each LSTM pass.
-        attribute_hidden_layers / attribute_hidden_units: hidden Dense+ReLU+BatchNorm
-            blocks of both attribute MLPs.
-        feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
-        critic_hidden_layers / critic_hidden_units: hidden Dense+ReLU layers of the critic.
-        aux_critic_hidden_layers / aux_critic_hidden_units: same for the auxiliary critic.
-        lstm_initial_state: "random" (N(0,1) per call, as the original), "zero" or
-            "learned" (a trained vector, init N(0, 0.02)).
-        batch_norm_momentum / batch_norm_epsilon: of the attribute MLPs' BatchNorm
-            (TF1 decay 0.9, eps 1e-5; Keras' defaults differ).
-        length_floor: no generated series is shorter than the shortest
-            training series (its stop flags before that step are ignored).
-            Lengths are learned from the data either way; when every training
-            series has the same length there are no flags and every generated
-            series has that length.
-
-    Transformation:
-        self_norm: auto-normalization (§4.2): per-sample min/max become two
-            generated "additional attributes" per continuous feature column.
-        self_norm_eps: widening of each per-sample min/max (original: 1e-4).
-        self_norm_within_range: generate each half range as a fraction of the
-            room its midpoint leaves inside the feature's declared range, so
-            every generated value lies in that range (the original's pairs
-            can overshoot it, and decoding then clips).
-
-    Loss (§4.3, appendix B):
-        use_aux_critic: train the auxiliary attribute critic.
-        aux_critic_weight: alpha, weight of the auxiliary critic in the generator loss.
-        gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
-            the critic and the auxiliary critic.
-        num_packing: PacGAN packing degree (1 = off).
-
-    Training:
-        epochs: passes over the data; each has N // batch_size steps.
-        batch_size: samples per step, drawn with replacement (as the original);
-            with DP, the expected size of each Poisson sample.
-        critic_rounds / generator_rounds: critic and generator updates per step.
-        generator_lr / critic_lr / aux_critic_lr, adam_beta1, adam_beta2,
-            adam_epsilon: Adam per network (TF1's epsilon 1e-8).
-        seed: seeds every random draw (weights, noise, batches, penalty mixing).
-        checkpoint_every: epochs between checkpoints (the last epoch always is one).
-        checkpoints_to_keep: checkpoints kept on disk.
-        figure_every: epochs between TensorBoard figures of generated series
-            (0 = never).
-        generate_batch_size: samples generated per forward pass.
-
-    Privacy (§6.2, see :mod:`dg_tf.dp_sgd` and :mod:`dg_tf.privacy_accounting`):
-        dp_noise_multiplier: sigma of DP-SGD on both critics; ``None`` trains
-            without differential privacy. With it, each critic update uses a
-            Poisson sample (each example independently with probability
-            ``batch_size / N``), per-example gradients clipped to ``dp_l2_clip``
-            and Gaussian noise of standard deviation ``sigma * dp_l2_clip``.
-            Requires ``num_packing == 1``.
-        dp_l2_clip: C, the per-example L2 clipping norm of each critic's gradient.
-        dp_delta: the delta at which the spent epsilon is reported.
-
-    Performance and scale (change speed and memory, not the model; see
-    :mod:`dg_tf.training`):
-        jit_compile: compile the training step with XLA. "auto" picks it on
-            GPUs only: on CPUs XLA's sigmoid/tanh are several times slower than
-            TensorFlow's own kernels and the step is slower (measured);
-            without XLA the LSTM runs as TensorFlow's fused ``BlockLSTM``.
-            Not with DP (its Poisson batches have data-dependent shapes).
-        lstm_batch_splits: the (non-XLA) LSTM runs as this many independent
-            kernels over parts of the batch, which TensorFlow runs
-            concurrently (same result up to float rounding; with
-            :func:`dg_tf.runtime.configure_cpu_threads` the fastest on CPUs,
-            measured in ``benchmarks/``); 1 = one kernel. Generation runs
-            this many groups of rows, each a whole forward pass
-            (:meth:`~dg_tf.models.Generator.generate`).
-        steps_per_execution: training steps run by one compiled call (a
-            ``tf.while_loop``, metrics summed on the device); ``None`` = a whole
-            epoch per call. Progress callbacks fire after each call.
-        input_pipeline: "in_graph" draws each batch's row indices inside the
-            step from the checkpointed generator and gathers from the data held
-            on the device; "tf_data" feeds gathered batches through a prefetching
-            ``tf.data`` pipeline whose indices are a function of (seed, step),
-            for data better kept on the host. Both are with replacement and
-            resume bit-identically; they draw different batches. Not with DP.
-        strategy: "default" (one device), "mirrored" (all local GPUs, or all
-            logical CPU devices without GPUs) or "multi-worker" (workers from
-            ``TF_CONFIG``): each step's global batch is split evenly across the
-            replicas (``batch_size`` must divide by their number), gradients
-            are summed, BatchNorm statistics are synchronized. Not with DP.
-        precision: "float32", or Keras mixed precision "mixed_bfloat16" /
-            "mixed_float16" (float32 variables, low-precision compute, the
-            latter with dynamic loss scaling). Not with DP.
-    """
-
-    # structure
-    sample_len: int | None = None
-    attribute_noise_dim: int = 5
-    addi_attribute_noise_dim: int = 5
-    feature_noise_dim: int = 5
-    attribute_hidden_layers: int = 2
-    attribute_hidden_units: int = 100
-    feature_lstm_layers: int = 1
-    feature_lstm_units: int = 100
-    critic_hidden_layers: int = 4
-    critic_hidden_units: int = 200
-    aux_critic_hidden_layers: int = 4
-    aux_critic_hidden_units: int = 200
-    lstm_initial_state: LSTMInitialState = "random"
-    batch_norm_momentum: float = 0.9
-    batch_norm_epsilon: float = 1e-5
-    length_floor: bool = True
-    length_floor_in_training: bool = True
-    # transformation
-    self_norm: bool = True
-    self_norm_eps: float = 1e-4
-    self_norm_within_range: bool = False
-    # loss
-    use_aux_critic: bool = True
-    aux_critic_weight: float = 1.0
-    gradient_penalty_weight: float = 10.0
-    aux_gradient_penalty_weight: float = 10.0
-    num_packing: int = 1
-    # training
-    epochs: int = 400
-    batch_size: int = 100
-    critic_rounds: int = 1
-    generator_rounds: int = 1
-    generator_lr: float = 1e-3
-    critic_lr: float = 1e-3
-    aux_critic_lr: float = 1e-3
-    adam_beta1: float = 0.5
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    seed: int = 0
-    checkpoint_every: int = 50
-    checkpoints_to_keep: int = 5
-    figure_every: int = 50
-    generate_batch_size: int = 1000
-    # privacy
-    dp_noise_multiplier: float | None = None
-    dp_l2_clip: float = 1.0
-    dp_delta: float = 1e-5
-    # performance and scale
-    jit_compile: JitCompile = "auto"
-    lstm_batch_splits: int = 4
-    steps_per_execution: int | None = None
-    input_pipeline: InputPipeline = "in_graph"
-    strategy: Strategy = "default"
-    precision: Precision = "float32"
+    #: Fields that must be > 0, and >= 0.
+    POSITIVE: ClassVar[tuple[str, ...]] = ()
+    NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
+    #: Fields that must lie in [0, 1).
+    FRACTIONS: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -219,84 +90,362 @@ class DGConfig:
                 raise ConfigError(f"{field.name}={brief(getattr(self, field.name))} must be a finite number")
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
                 raise ConfigError(f"{field.name}={brief(value)} must be below 2**31 (TensorFlow's int32 sizes)")
-        positive = [
-            "attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim",
-            "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units",
-            "critic_hidden_units", "aux_critic_hidden_units", "num_packing", "epochs",
-            "batch_size", "critic_rounds", "generator_rounds", "checkpoint_every",
-            "checkpoints_to_keep", "generate_batch_size", "generator_lr", "critic_lr",
-            "aux_critic_lr", "self_norm_eps", "batch_norm_epsilon", "adam_epsilon", "dp_l2_clip",
-        ]
-        for name in positive:
-            if getattr(self, name) <= 0:
+        for name in self.POSITIVE:
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be > 0")
-        non_negative = [
-            "attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers",
-            "aux_critic_weight", "gradient_penalty_weight", "aux_gradient_penalty_weight",
-            "figure_every", "seed",
-        ]
-        for name in non_negative:
-            if getattr(self, name) < 0:
+        for name in self.NON_NEGATIVE:
+            if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be >= 0")
-        if self.sample_len is not None and self.sample_len < 1:
-            raise ConfigError(f"sample_len={self.sample_len!r} must be >= 1 or None (automatic)")
-        for name in ("adam_beta1", "adam_beta2", "batch_norm_momentum"):
+        for name in self.FRACTIONS:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
-        if self.lstm_batch_splits < 1:
-            raise ConfigError(f"lstm_batch_splits={self.lstm_batch_splits!r} must be >= 1")
-        if self.steps_per_execution is not None and self.steps_per_execution < 1:
-            raise ConfigError(f"steps_per_execution={self.steps_per_execution!r} must be >= 1 or None (an epoch)")
-        if self.dp_noise_multiplier is not None:
-            if self.dp_noise_multiplier < 0:
-                raise ConfigError(f"dp_noise_multiplier={self.dp_noise_multiplier!r} must be >= 0 or None (no DP)")
-            if self.num_packing != 1:
-                raise ConfigError(
-                    f"num_packing={self.num_packing} must be 1 with dp_noise_multiplier set "
-                    "(DP-SGD clips one example at a time)"
-                )
-            plain = {"jit_compile": ("auto", "off"), "input_pipeline": ("in_graph",),
-                     "strategy": ("default",), "precision": ("float32",)}
-            for name, allowed in plain.items():
-                if getattr(self, name) not in allowed:
-                    raise ConfigError(
-                        f"{name}={getattr(self, name)!r} is not supported with dp_noise_multiplier set "
-                        f"(use {' or '.join(map(repr, allowed))})"
-                    )
-        if not 0.0 < self.dp_delta < 1.0:
-            raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
-        if self.lstm_initial_state not in _INITIAL_STATES:
-            raise ConfigError(
-                f"lstm_initial_state={self.lstm_initial_state!r} must be one of {list(_INITIAL_STATES)}"
-            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig(_Group):
+    """The networks and the data encoding (paper appendix B): saved, fixed once trained.
+
+    Structure:
+        sample_len: S, records generated per LSTM pass (§4.1, batch generation).
+            ``None`` picks the divisor of the series length L whose number of
+            passes L/S is closest to 50, the paper's advice (§4.4).
+        attribute_noise_dim: width of the noise of the attribute generator.
+        addi_attribute_noise_dim: width of the noise of the min/max generator.
+        feature_noise_dim: width of the noise fed to each LSTM pass.
+        attribute_hidden_layers / attribute_hidden_units: hidden Dense+ReLU+BatchNorm
+            blocks of both attribute MLPs.
+        feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
+        critic_hidden_layers / critic_hidden_units: hidden Dense+ReLU layers of the critic.
+        aux_critic_hidden_layers / aux_critic_hidden_units: same for the auxiliary critic.
+        use_aux_critic: build (and train) the auxiliary attribute critic (§4.3).
+        num_packing: PacGAN packing degree of the critics' inputs (1 = off).
+        lstm_initial_state: "random" (N(0,1) per call, as the original), "zero" or
+            "learned" (a trained vector, init N(0, 0.02)).
+        batch_norm_momentum / batch_norm_epsilon: of the attribute MLPs' BatchNorm
+            (TF1 decay 0.9, eps 1e-5; Keras' defaults differ).
+        length_floor: no generated series is shorter than the shortest
+            training series: when generating, stop flags before that step are
+            ignored (training sees the flags as the original does). Lengths
+            are learned from the data either way; when every training series
+            has the same length there are no flags and every generated series
+            has that length.
+
+    Transformation:
+        self_norm: auto-normalization (§4.2): per-sample min/max become two
+            generated "additional attributes" per continuous feature column.
+        self_norm_eps: widening of each per-sample min/max (original: 1e-4).
+        self_norm_within_range: generate each half range as a fraction of the
+            room its midpoint leaves inside the feature's declared range, so
+            every generated value lies in that range (the original's pairs
+            can overshoot it, and decoding then clips).
+
+    Numerics:
+        seed: seeds every random draw (weights, noise, batches, penalty mixing).
+        precision: "float32", or Keras mixed precision "mixed_bfloat16" /
+            "mixed_float16" (float32 variables, low-precision compute, the
+            latter with dynamic loss scaling). Not with DP.
+    """
+
+    sample_len: int | None = None
+    attribute_noise_dim: int = 5
+    addi_attribute_noise_dim: int = 5
+    feature_noise_dim: int = 5
+    attribute_hidden_layers: int = 2
+    attribute_hidden_units: int = 100
+    feature_lstm_layers: int = 1
+    feature_lstm_units: int = 100
+    critic_hidden_layers: int = 4
+    critic_hidden_units: int = 200
+    aux_critic_hidden_layers: int = 4
+    aux_critic_hidden_units: int = 200
+    use_aux_critic: bool = True
+    num_packing: int = 1
+    lstm_initial_state: LSTMInitialState = "random"
+    batch_norm_momentum: float = 0.9
+    batch_norm_epsilon: float = 1e-5
+    length_floor: bool = True
+    self_norm: bool = True
+    self_norm_eps: float = 1e-4
+    self_norm_within_range: bool = False
+    seed: int = 0
+    precision: Precision = "float32"
+
+    POSITIVE = ("sample_len", "attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim",
+                "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units", "critic_hidden_units",
+                "aux_critic_hidden_units", "num_packing", "self_norm_eps", "batch_norm_epsilon")
+    NON_NEGATIVE = ("attribute_hidden_layers", "critic_hidden_layers", "aux_critic_hidden_layers", "seed")
+    FRACTIONS = ("batch_norm_momentum",)
 
     def resolved_sample_len(self, max_length: int) -> int:
-        """The sample_len S to use for series of padded length ``max_length``."""
+        """The sample_len S for series of padded length ``max_length``: the one decision of S for a dataset.
+
+        The one check that it divides ``max_length`` is
+        :func:`~dg_tf.data.validation.check_sample_len` (the encoding calls both).
+        """
         return self.sample_len if self.sample_len is not None else auto_sample_len(max_length)
 
-    def replace(self, **changes: Any) -> "DGConfig":
-        """A copy with ``changes`` applied (validated like a new config)."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig(_Group):
+    """How the weights are fitted (paper §4.3, appendix B; §6.2 for privacy): saved, may change on resume.
+
+    Loss:
+        aux_critic_weight: alpha, weight of the auxiliary critic in the generator loss.
+        gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
+            the critic and the auxiliary critic.
+
+    Optimization:
+        epochs: passes over the data; each has N // batch_size steps.
+        batch_size: samples per step, drawn with replacement (as the original);
+            with DP, the expected size of each Poisson sample.
+        critic_rounds / generator_rounds: critic and generator updates per step.
+        generator_lr / critic_lr / aux_critic_lr, adam_beta1, adam_beta2,
+            adam_epsilon: Adam per network (TF1's epsilon 1e-8).
+
+    Privacy (:mod:`dg_tf.training.dp`, :mod:`dg_tf.privacy_accounting`):
+        dp_noise_multiplier: sigma of DP-SGD on both critics; ``None`` trains
+            without differential privacy. With it, each critic update uses a
+            Poisson sample (each example independently with probability
+            ``batch_size / N``), per-example gradients clipped to ``dp_l2_clip``
+            and Gaussian noise of standard deviation ``sigma * dp_l2_clip``.
+        dp_l2_clip: C, the per-example L2 clipping norm of each critic's gradient.
+        dp_delta: the delta at which the spent epsilon is reported.
+
+    Bookkeeping:
+        checkpoint_every: epochs between checkpoints (the last epoch always is one).
+        checkpoints_to_keep: checkpoints kept on disk.
+        figure_every: epochs between TensorBoard figures of generated series
+            (0 = never).
+    """
+
+    epochs: int = 400
+    batch_size: int = 100
+    critic_rounds: int = 1
+    generator_rounds: int = 1
+    generator_lr: float = 1e-3
+    critic_lr: float = 1e-3
+    aux_critic_lr: float = 1e-3
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    aux_critic_weight: float = 1.0
+    gradient_penalty_weight: float = 10.0
+    aux_gradient_penalty_weight: float = 10.0
+    dp_noise_multiplier: float | None = None
+    dp_l2_clip: float = 1.0
+    dp_delta: float = 1e-5
+    checkpoint_every: int = 50
+    checkpoints_to_keep: int = 5
+    figure_every: int = 50
+
+    POSITIVE = ("epochs", "batch_size", "critic_rounds", "generator_rounds", "checkpoint_every",
+                "checkpoints_to_keep", "generator_lr", "critic_lr", "aux_critic_lr", "adam_epsilon", "dp_l2_clip")
+    NON_NEGATIVE = ("aux_critic_weight", "gradient_penalty_weight",
+                    "aux_gradient_penalty_weight", "figure_every", "dp_noise_multiplier")
+    FRACTIONS = ("adam_beta1", "adam_beta2")
+    #: What a resumed run may not change: the privacy accounting assumes one sigma and clip for the whole run,
+    #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step.
+    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip")
+    FIXED_ON_RESUME_WITH_DP = ("batch_size", "critic_rounds")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 < self.dp_delta < 1.0:
+            raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
+
+    @property
+    def differentially_private(self) -> bool:
+        return self.dp_noise_multiplier is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig(_Group):
+    """How this process runs the model (:mod:`dg_tf.models.lstm`, :mod:`dg_tf.training`).
+
+    Saved with a run, and free to change: on ``--resume``, and on ``load``
+    (:meth:`DGConfig.loaded_with`). Results change by float rounding at most,
+    except where noted.
+
+    jit_compile: compile the training step and generation with XLA. "auto"
+        compiles whole steps on GPUs only (on CPUs XLA's sigmoid/tanh are
+        several times slower than TensorFlow's kernels, measured) and, on CPUs,
+        only the small integer/select helpers of generation and the inference
+        LSTM's gate update; "off" uses no XLA at all. Not "on" with DP (its
+        Poisson batches have data-dependent shapes).
+    lstm_batch_splits: the (non-XLA) LSTM runs as this many independent
+        kernels over parts of the batch, which TensorFlow runs concurrently
+        (same result up to float rounding; with
+        :func:`dg_tf.runtime.configure_cpu_threads` the fastest on CPUs,
+        measured in ``benchmarks/``); 1 = one kernel. Generation runs this
+        many groups of rows, each a whole forward pass.
+    steps_per_execution: training steps run by one compiled call (a
+        ``tf.while_loop``, metrics summed on the device); ``None`` = a whole
+        epoch per call. ``on_train_batch_end`` callbacks fire after each call.
+    input_pipeline: "in_graph" draws each batch's row indices inside the step
+        from the checkpointed generator and gathers from the data held on the
+        device; "tf_data" feeds gathered batches through a prefetching
+        ``tf.data`` pipeline whose indices are a function of (seed, step), for
+        data better kept on the host. Both are with replacement and resume
+        bit-identically; they draw different batches (other results). Not
+        with DP.
+    strategy: "default" (one device), "mirrored" (all local GPUs, or all
+        logical CPU devices without GPUs) or "multi-worker" (workers from
+        ``TF_CONFIG``): each step's global batch is split evenly across the
+        replicas (``batch_size`` must divide by their number), gradients are
+        summed, BatchNorm statistics are synchronized. Not with DP. A loaded
+        model runs on one device unless told otherwise.
+    generate_batch_size: samples generated per forward pass; the noise is
+        drawn per batch, so the series of a seed depend on it.
+    """
+
+    jit_compile: JitCompile = "auto"
+    lstm_batch_splits: int = 4
+    steps_per_execution: int | None = None
+    input_pipeline: InputPipeline = "in_graph"
+    strategy: Strategy = "default"
+    generate_batch_size: int = 1000
+
+    POSITIVE = ("lstm_batch_splits", "steps_per_execution", "generate_batch_size")
+
+
+#: The groups of :class:`DGConfig`, by attribute name.
+GROUPS: dict[str, type[_Group]] = {"model": ModelConfig, "training": TrainingConfig, "runtime": RuntimeConfig}
+#: Each field's group (field names are unique across the groups).
+FIELD_GROUP: dict[str, str] = {f.name: group for group, cls in GROUPS.items() for f in dataclasses.fields(cls)}
+#: With DP these must keep their plain values (checked by :class:`DGConfig`).
+_PLAIN_WITH_DP = {"jit_compile": ("auto", "off"), "input_pipeline": ("in_graph",), "strategy": ("default",),
+                  "precision": ("float32",)}
+
+
+class DGConfig:
+    """Every hyperparameter of DoppelGANger: a :class:`ModelConfig`, a :class:`TrainingConfig`, a :class:`RuntimeConfig`.
+
+    Build it flat or by group, read it flat or by group::
+
+        DGConfig(sample_len=8, epochs=400)                     # flat fields, the rest defaults
+        DGConfig(model=ModelConfig(sample_len=8), training=TrainingConfig(epochs=400))
+        config.epochs == config.training.epochs
+
+    Immutable: :meth:`replace` returns a validated copy. Cross-group rules
+    (differential privacy needs ``num_packing=1``, float32, one device and
+    no forced XLA) are checked here.
+
+    Raises:
+        ConfigError: an unknown field or an invalid value, naming the field.
+    """
+
+    __slots__ = ("model", "training", "runtime")
+    model: ModelConfig
+    training: TrainingConfig
+    runtime: RuntimeConfig
+
+    def __init__(
+        self,
+        model: ModelConfig | None = None,
+        training: TrainingConfig | None = None,
+        runtime: RuntimeConfig | None = None,
+        **fields: Any,
+    ):
+        groups: dict[str, Any] = {"model": model, "training": training, "runtime": runtime}
+        for name, group in groups.items():
+            if group is None:
+                groups[name] = GROUPS[name]()
+            elif not isinstance(group, GROUPS[name]):
+                raise ConfigError(f"{name}={brief(group)} must be a {GROUPS[name].__name__}")
+        unknown = sorted(set(fields) - set(FIELD_GROUP))
         if unknown:
             raise ConfigError(f"unknown config field(s): {brief(', '.join(map(str, unknown)), 200)}")
-        return dataclasses.replace(self, **changes)
+        for name, group in groups.items():
+            changes = {key: value for key, value in fields.items() if FIELD_GROUP[key] == name}
+            if changes:
+                groups[name] = dataclasses.replace(group, **changes)
+        for name, group in groups.items():
+            object.__setattr__(self, name, group)
+        self._check_combination()
 
-    def resumed_with(self, changes: dict[str, Any]) -> "DGConfig":
-        """This (a run's saved) config with the ``changes`` of a resumed run, each logged.
+    def _check_combination(self) -> None:
+        if self.training.dp_noise_multiplier is None:
+            return
+        if self.model.num_packing != 1:
+            raise ConfigError(f"num_packing={self.model.num_packing} must be 1 with dp_noise_multiplier set "
+                              "(DP-SGD clips one example at a time)")
+        for name, allowed in _PLAIN_WITH_DP.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is not supported with dp_noise_multiplier set "
+                                  f"(use {' or '.join(map(repr, allowed))})")
 
-        Only :data:`RESUMABLE_FIELDS` may change (with DP, not
-        :data:`DP_FIXED_FIELDS`): learning rates, epochs, batch size, loss
-        weights, checkpointing and performance settings.
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}; use replace()")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DGConfig):
+            return NotImplemented
+        return (self.model, self.training, self.runtime) == (other.model, other.training, other.runtime)
+
+    def __hash__(self) -> int:
+        return hash((self.model, self.training, self.runtime))
+
+    def __repr__(self) -> str:
+        return f"DGConfig(model={self.model!r}, training={self.training!r}, runtime={self.runtime!r})"
+
+    def __reduce__(self) -> tuple:
+        return DGConfig, (self.model, self.training, self.runtime)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """Every field, flat, in group order (model, training, runtime)."""
+        return list(FIELD_GROUP)
+
+    def replace(self, **changes: Any) -> "DGConfig":
+        """A copy with ``changes`` (flat fields, or whole groups by name) applied, validated like a new config."""
+        groups = {name: changes.pop(name, getattr(self, name)) for name in GROUPS}
+        return DGConfig(**groups, **changes)
+
+    def loaded_with(self, runtime: RuntimeConfig | Mapping[str, Any] | None = None) -> "DGConfig":
+        """The config a model saved with this one runs with when loaded (:meth:`DoppelGANger.load`).
+
+        The model and training settings are kept. So are the runtime
+        settings, except ``strategy``: it names the machines the run trained
+        on, so a loaded model runs on this process's one device. ``runtime``
+        (a whole :class:`RuntimeConfig`, or some of its fields) overrides them.
 
         Raises:
-            ConfigError: a change to any other field, naming each with its
-                saved and requested values.
+            ConfigError: ``runtime`` names a model or training field (they are
+                part of what was trained, not of how this process runs it).
+        """
+        if isinstance(runtime, RuntimeConfig):
+            return self.replace(runtime=runtime)
+        runtime = {} if runtime is None else runtime
+        if not isinstance(runtime, Mapping):
+            raise ConfigError(f"runtime={brief(runtime)} must be a RuntimeConfig or a dict of its fields")
+        fixed = sorted(name for name in runtime if FIELD_GROUP.get(name) in ("model", "training"))
+        if fixed:
+            raise ConfigError(f"{', '.join(fixed)}: not a runtime setting; a loaded model keeps the model and "
+                              "training settings it was trained with")
+        return self.replace(**{"strategy": "default", **runtime})
+
+    def resumed_with(self, changes: Mapping[str, Any]) -> "DGConfig":
+        """This (a run's saved) config with the ``changes`` of a resumed run, each logged.
+
+        Training and runtime settings may change; model settings may not, nor
+        the training settings the privacy accounting assumes
+        (:attr:`TrainingConfig.FIXED_ON_RESUME`, and with DP
+        :attr:`TrainingConfig.FIXED_ON_RESUME_WITH_DP`).
+
+        Raises:
+            ConfigError: a change to a fixed field, naming each with its saved
+                and requested values and why it is fixed.
         """
         new = self.replace(**changes)
-        changed = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(new, f.name)]
-        fixed = {n for n in changed if n not in RESUMABLE_FIELDS}
-        if self.dp_noise_multiplier is not None:
-            fixed |= DP_FIXED_FIELDS.intersection(changed)
+        changed = [name for name in FIELD_GROUP if getattr(self, name) != getattr(new, name)]
+        fixed = [name for name in changed if FIELD_GROUP[name] == "model"]
+        private = set(TrainingConfig.FIXED_ON_RESUME)
+        if self.training.differentially_private:
+            private |= set(TrainingConfig.FIXED_ON_RESUME_WITH_DP)
+        fixed += [name for name in changed if name in private]
         if fixed:
             shown = ", ".join(f"{n} ({getattr(self, n)!r} -> {getattr(new, n)!r})" for n in sorted(fixed))
             raise ConfigError(
@@ -307,15 +456,32 @@ class DGConfig:
             logger.info("resume: %s changed from %r to %r", name, getattr(self, name), getattr(new, name))
         return new
 
+    def resolved_sample_len(self, max_length: int) -> int:
+        """:meth:`ModelConfig.resolved_sample_len` of this config's model."""
+        return self.model.resolved_sample_len(max_length)
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, flat (the layout of ``config.json``)."""
+        return {name: getattr(self, name) for name in FIELD_GROUP}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DGConfig":
-        """Build a config from a dict; unknown keys are an error naming them."""
+    def from_dict(cls, data: Any) -> "DGConfig":
+        """Build a config from a flat dict (or one with ``model``/``training``/``runtime`` sub-dicts).
+
+        Missing fields take their defaults; unknown keys are an error naming them.
+        """
         if not isinstance(data, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
-        return cls().replace(**data)
+        flat = {key: value for key, value in data.items() if key not in GROUPS}
+        for name in GROUPS:
+            group = data.get(name, {})
+            if not isinstance(group, dict):
+                raise ConfigError(f"{name} must be a JSON object of {GROUPS[name].__name__} fields")
+            misplaced = sorted(key for key in group if FIELD_GROUP.get(key) != name)
+            if misplaced:
+                raise ConfigError(f"{name}: unknown {GROUPS[name].__name__} field(s): {brief(', '.join(misplaced), 200)}")
+            flat.update(group)
+        return cls(**flat)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -338,6 +504,15 @@ class DGConfig:
             raise ConfigError(str(err)) from None
         except ConfigError as err:
             raise ConfigError(f"{path}: {err}") from None
+
+
+def _flat_property(group: str, name: str) -> property:
+    return property(lambda self: getattr(getattr(self, group), name),
+                    doc=f"``{group}.{name}`` (see :class:`{GROUPS[group].__name__}`).")
+
+
+for _name, _group in FIELD_GROUP.items():
+    setattr(DGConfig, _name, _flat_property(_group, _name))
 
 
 def auto_sample_len(max_length: int) -> int:

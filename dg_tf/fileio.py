@@ -15,6 +15,7 @@ blocking) and no larger than its :mod:`~dg_tf.limits` bound.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -28,7 +29,7 @@ import numpy as np
 from dg_tf.errors import DataFormatError
 from dg_tf.limits import JSON_BYTES, JSON_DEPTH, Limit, label
 
-__all__ = ["atomic_write", "atomic_folder", "open_regular", "read_bytes", "read_json"]
+__all__ = ["atomic_write", "atomic_folder", "file_sha256", "open_regular", "read_bytes", "read_json"]
 
 
 @contextlib.contextmanager
@@ -247,3 +248,12 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as err:
         raise DataFormatError(where, "json", None, f"is not valid JSON: {label(str(err), 200)}") from None
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

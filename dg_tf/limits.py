@@ -19,9 +19,11 @@ Each limit is read from its environment variable when it is checked (a
 positive integer), so a user with a legitimately larger file raises it
 without code changes. This module is the one owner of these defaults.
 
-Error messages never show untrusted values whole: :func:`brief` gives a
-bounded representation (a 675-byte pickle can hold nested lists whose full
-``repr`` is gigabytes, and ``str`` of a 5000-digit integer raises).
+Sizes and durations in messages are written by :func:`format_bytes` and
+:func:`format_duration`. Error messages never show untrusted values whole:
+:func:`brief` gives a bounded representation (a 675-byte pickle can hold
+nested lists whose full ``repr`` is gigabytes, and ``str`` of a 5000-digit
+integer raises).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "brief",
     "label",
     "format_bytes",
+    "format_duration",
 ]
 
 
@@ -151,6 +154,13 @@ def format_bytes(amount: int | float) -> str:
         if value < 1024:
             return f"{value:.1f} {unit}"
     return f"{value / 1024:.1f} TiB"
+
+
+def format_duration(seconds: float) -> str:
+    """``H:MM:SS`` of a number of seconds (progress lines, ETAs)."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 class _BriefRepr(reprlib.Repr):

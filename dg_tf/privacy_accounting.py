@@ -1,15 +1,15 @@
 """The privacy spent by DP training (paper §6.2), computed with Google's ``dp_accounting``.
 
-DP training (:mod:`dg_tf.dp_sgd`) runs one DP-SGD step on the critics per
-critic update: a Poisson sample (each of the N examples independently with
+DP training (:mod:`dg_tf.training.dp`) runs one DP-SGD step on the critics per
+critic round: a Poisson sample (each of the N examples independently with
 probability ``q = batch_size / N``), per-example gradients clipped to C, and
 Gaussian noise of standard deviation ``sigma * C`` on each critic's summed
 gradient. With the auxiliary critic both critics are updated on the *same*
 sample, each clipped to C and noised with ``sigma * C``: one example moves the
 concatenated gradient of both by at most ``C * sqrt(2)``, so the pair is one
 Gaussian mechanism with noise multiplier ``sigma / sqrt(2)``
-(:func:`effective_noise_multiplier`). The original halved sigma instead
-(ORIGINAL_DG_SPEC.md §7), which over-states the privacy loss.
+(:func:`effective_noise_multiplier`). The original halved sigma instead,
+which over-states the privacy loss.
 
 The whole run is ``SelfComposedDpEvent(PoissonSampledDpEvent(q,
 GaussianDpEvent(sigma_eff)), steps)`` with ``steps = epochs * (N // batch_size)
@@ -38,7 +38,6 @@ from dg_tf.limits import label
 
 __all__ = [
     "ACCOUNTANT",
-    "PRIVACY_FILE",
     "PrivacyReport",
     "compute_epsilon",
     "dp_event",
@@ -49,8 +48,6 @@ __all__ = [
 
 #: The accountant's name as written to ``privacy.json``.
 ACCOUNTANT = "dp_accounting.rdp.RdpAccountant (add-or-remove-one)"
-#: File of a run folder holding its :class:`PrivacyReport`.
-PRIVACY_FILE = "privacy.json"
 
 
 def sampling_probability(batch_size: int, num_examples: int) -> float:
@@ -149,7 +146,9 @@ class PrivacyReport:
 
 
 def privacy_report(config: DGConfig, num_examples: int, steps: int) -> PrivacyReport:
-    """The guarantee of ``steps`` DP critic updates of ``config`` on ``num_examples`` series.
+    """The guarantee of ``steps`` DP critic rounds of ``config`` on ``num_examples`` series.
+
+    A run of E epochs of S steps has ``E * S * critic_rounds`` of them.
 
     Raises:
         DGError: ``config`` does not enable DP.

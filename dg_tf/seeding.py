@@ -1,6 +1,6 @@
 """Derivation of independent seeds from the one seed of a config.
 
-dg_tf never touches global random state (convention 4 of STYLE.md): every
+dg_tf never touches global random state: every
 random draw uses a seed or a ``tf.random.Generator`` derived here from
 ``DGConfig.seed`` and a purpose name, so two purposes never share a stream.
 """

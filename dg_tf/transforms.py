@@ -8,18 +8,15 @@ Implements the data-side pieces of DoppelGANger (Lin et al., IMC 2020):
   (:func:`normalize_per_sample` / :func:`renormalize_per_sample`);
 * generation flags for variable length (paper appendix B): two channels per
   step, ``[1, 0]`` "continues" and ``[0, 1]`` "ends here"
-  (:func:`add_gen_flag_channels` / :func:`split_gen_flag_channels`);
-* batch generation (paper §4.1): the generator emits ``S`` records per RNN
-  step, so ``[B, L, D]`` and ``[B, T, S*D]`` with ``T = L/S`` are two views of
-  the same data (:func:`to_rollouts` / :func:`from_rollouts`);
+  (:func:`add_gen_flag_channels`; the generator reads them back, see
+  :mod:`dg_tf.models.flags`);
 * small helpers on lengths, masks, ranges and output blocks.
 
 Shape symbols: N samples (B in a batch), L max length, K feature columns
-(``total_dim`` of the feature outputs), S ``sample_len``, T = L/S rollouts,
+(``total_dim`` of the feature outputs), S ``sample_len``, T = L/S LSTM passes,
 D columns per record, C continuous feature columns.
 
-Where dg_tf deliberately differs from the original TF1 code (see
-``ORIGINAL_DG_SPEC.md`` §2):
+Where dg_tf deliberately differs from the original TF1 code:
 
 * per-sample min/max is taken over **active** steps only (the original took
   all ``L`` steps, padding included), and padding stays exactly 0 after
@@ -29,6 +26,11 @@ Where dg_tf deliberately differs from the original TF1 code (see
 
 Everything here is pure: no TensorFlow, no randomness, no I/O, and inputs are
 never modified (every function returns new arrays).
+
+This module is longer than 400 lines because each transform sits with its exact
+inverse and the few helpers both use (active steps, output column slices);
+about half of it is the docstrings that state the shapes and the original's
+conventions.
 """
 
 from __future__ import annotations
@@ -38,15 +40,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
+from dg_tf.data.validation import check_sample_len
 
 __all__ = [
     "additional_outputs",
     "normalize_per_sample",
     "renormalize_per_sample",
     "add_gen_flag_channels",
-    "split_gen_flag_channels",
-    "to_rollouts",
-    "from_rollouts",
     "lengths_from_flags",
     "flags_from_lengths",
     "mask_after_end",
@@ -87,11 +87,6 @@ def _check_last_dim(x: np.ndarray, outputs: Sequence[Output], name: str) -> None
         raise ValueError(
             f"{name} must have last axis of size total_dim(outputs)={expected}, got shape {x.shape}"
         )
-
-
-def _check_sample_len(sample_len: int) -> None:
-    if isinstance(sample_len, bool) or not isinstance(sample_len, (int, np.integer)) or sample_len < 1:
-        raise ValueError(f"sample_len={sample_len!r} must be a positive integer")
 
 
 def _output_slices(outputs: Sequence[Output]) -> list[tuple[Output, slice]]:
@@ -314,15 +309,14 @@ def add_gen_flag_channels(features: np.ndarray, gen_flags: np.ndarray, sample_le
         the features' dtype if wider).
 
     Raises:
-        ValueError: ``sample_len`` does not divide L, or shapes mismatch.
+        ValueError: shapes mismatch; :class:`~dg_tf.errors.DataFormatError`
+            (a ValueError) when ``sample_len`` is not a positive integer dividing L.
     """
     x = np.asarray(features)
     flags = np.asarray(gen_flags)
     _check_features_and_flags(x, flags)
-    _check_sample_len(sample_len)
     n, length, _ = x.shape
-    if length % sample_len != 0:
-        raise ValueError(f"sample_len={sample_len} must divide max_sequence_len={length}")
+    check_sample_len(length, sample_len, "<features>")
     dtype = _float_dtype(x)
     active = _active(flags).astype(dtype)  # [N, L]
     shift = np.zeros_like(active)
@@ -331,104 +325,6 @@ def add_gen_flag_channels(features: np.ndarray, gen_flags: np.ndarray, sample_le
     chunk_active = np.repeat(chunk_active, sample_len, axis=1)  # [N, L]
     channels = np.stack([shift, (1.0 - shift) * chunk_active], axis=-1)
     return np.concatenate([x.astype(dtype), channels], axis=-1)
-
-
-def split_gen_flag_channels(features_with_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Remove the 2 generation-flag channels and rebuild the flags (inverse of add).
-
-    Paper appendix B. The flags are rebuilt as::
-
-        gen_flags[0] = 1 if channel0[0] + channel1[0] > 0 else 0
-        gen_flags[t] = channel0[t-1]                      for t >= 1
-
-    which inverts :func:`add_gen_flag_channels` exactly for every valid flag
-    pattern (``1..1 0..0``, length 0..L) and every ``sample_len``. Generated
-    channels should be made one-hot first (:func:`discrete_to_one_hot`).
-
-    Args:
-        features_with_flags: [N, L, K+2], the last two columns being the
-            flag channels.
-
-    Returns:
-        ``(features, gen_flags)``: features [N, L, K] (same dtype as the
-        input) and float32 gen_flags [N, L].
-
-    Raises:
-        ValueError: the input is not [N, L, K+2] with K >= 0.
-    """
-    x = np.asarray(features_with_flags)
-    if x.ndim != 3 or x.shape[-1] < 2:
-        raise ValueError(
-            f"features_with_flags must have shape [N, L, K+2] with K >= 0, got shape {x.shape}"
-        )
-    channel0 = x[:, :, -2].astype(np.float32)
-    channel1 = x[:, :, -1].astype(np.float32)
-    flags = np.zeros(x.shape[:2], np.float32)
-    if x.shape[1] > 0:
-        flags[:, 0] = (channel0[:, 0] + channel1[:, 0] > 0).astype(np.float32)
-        flags[:, 1:] = channel0[:, :-1]
-    return x[:, :, :-2].copy(), flags
-
-
-# --------------------------------------------------------------------------- #
-# Batch generation reshape (paper §4.1)
-# --------------------------------------------------------------------------- #
-
-
-def to_rollouts(x: np.ndarray, sample_len: int) -> np.ndarray:
-    """Group S consecutive records into one RNN step: [B, L, D] -> [B, T, S*D].
-
-    Paper §4.1 (batch generation): record j of rollout t (step t*S + j) is
-    ``result[b, t, j*D:(j+1)*D]``.
-
-    Args:
-        x: [B, L, D].
-        sample_len: S; must divide L.
-
-    Returns:
-        [B, T, S*D] with T = L/S, same dtype (a new array).
-
-    Raises:
-        ValueError: ``x`` is not 3-D or ``sample_len`` does not divide L.
-    """
-    x = np.asarray(x)
-    _check_sample_len(sample_len)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape [B, L, D], got shape {x.shape}")
-    b, length, d = x.shape
-    if length % sample_len != 0:
-        raise ValueError(f"sample_len={sample_len} must divide max_sequence_len={length}")
-    return x.reshape(b, length // sample_len, sample_len * d).copy()
-
-
-def from_rollouts(x: np.ndarray, sample_len: int) -> np.ndarray:
-    """Inverse of :func:`to_rollouts`: [B, T, S*D] -> [B, L, D] with L = T*S.
-
-    Paper §4.1 (batch generation).
-
-    Args:
-        x: [B, T, S*D].
-        sample_len: S; must divide the last axis.
-
-    Returns:
-        [B, T*S, D], same dtype (a new array).
-
-    Raises:
-        ValueError: ``x`` is not 3-D or ``sample_len`` does not divide S*D.
-    """
-    x = np.asarray(x)
-    _check_sample_len(sample_len)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape [B, T, S*D], got shape {x.shape}")
-    b, t, sd = x.shape
-    if sd % sample_len != 0:
-        raise ValueError(f"sample_len={sample_len} must divide the last axis S*D={sd}")
-    return x.reshape(b, t * sample_len, sd // sample_len).copy()
-
-
-# --------------------------------------------------------------------------- #
-# Lengths and masks (paper appendix B)
-# --------------------------------------------------------------------------- #
 
 
 def lengths_from_flags(gen_flags: np.ndarray) -> np.ndarray:
@@ -530,8 +426,8 @@ def clip_to_ranges(features_or_attributes: np.ndarray, outputs: Sequence[Output]
     """Clip every continuous output's columns to its Normalization bounds.
 
     Used after decoding generated data, whose rescaled values may overshoot
-    their range slightly (e.g. ``(max-min)/2`` can exceed 1 by ``eps``,
-    ORIGINAL_DG_SPEC §10.8). Discrete columns are untouched.
+    their range slightly (e.g. ``(max-min)/2`` can exceed 1 by ``eps``).
+    Discrete columns are untouched.
 
     Args:
         features_or_attributes: [..., total_dim(outputs)].

@@ -8,7 +8,7 @@ Every experiment command (``python -m experiments.<dataset>.<name> --out DIR``)
   (:func:`train_baseline`), timing each, with log lines instead of prints;
 - writes its numbers as ``DIR/results.json`` and its tables as
   ``DIR/results.md`` (:func:`write_results`), figures as PNG, every file
-  atomically (through :mod:`evaluation.common`'s writers).
+  atomically (through :mod:`paper.common`'s writers).
 
 :func:`dataset_experiment` is the whole flow of one DG run on a converted
 paper dataset (WWT, GCUT): train, generate, :func:`dg_tf.evaluation.evaluate`
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from dg_tf.cli import ProgressBar, fail
+from dg_tf.cli import fail
 from dg_tf.config import DGConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import load_dataset, save_npz
@@ -47,7 +47,8 @@ from dg_tf.evaluation import ColumnNames, EvaluationConfig, dataset_names, evalu
 from dg_tf.fileio import atomic_write
 from dg_tf.model import DoppelGANger
 from dg_tf.seeding import derive_seed
-from evaluation.common import markdown_table, save_json
+from dg_tf.training import ProgressBar
+from paper.common import markdown_table, save_json
 from experiments.baselines import BASELINES
 from experiments.baselines.common import Baseline
 
@@ -187,7 +188,7 @@ def train_dg(dataset: Dataset, config: DGConfig, run_dir: Path, source: str) -> 
     """
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
     began = time.perf_counter()
-    model.fit(dataset, run_dir=run_dir, progress=ProgressBar(), source=source)
+    model.fit(dataset, run_dir=run_dir, callbacks=[ProgressBar()], source=source)
     seconds = time.perf_counter() - began
     logger.info("%s: trained in %.0f s", run_dir.name, seconds)
     return model, seconds

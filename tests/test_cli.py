@@ -127,3 +127,68 @@ def test_dataset_recommended_config_is_used_unless_config_given(tmp_path, data_d
     train_main(["--data", str(data_dir), "--out", str(tmp_path / "b"), "--epochs", "1", "--num-generate", "0",
                 "--config", str(explicit), *flags])
     assert DGConfig.from_file(tmp_path / "b" / "config.json").sample_len is None
+
+
+#: Runs a command's help or flag error in-process and prints whether TensorFlow (or pandas) got imported.
+HELP_PROBE = """
+import runpy, sys
+sys.argv = [sys.argv[1], *sys.argv[2:]]
+try:
+    runpy.run_module(sys.argv[0], run_name="__main__")
+except SystemExit as done:
+    print("exit", done.code)
+print("tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("command, args, code", [
+    ("dg_tf.train", ["--help"], 0),
+    ("dg_tf.generate", ["--help"], 0),
+    ("dg_tf.prepare", ["--help"], 0),
+    ("dg_tf.evaluate", ["--help"], 0),
+    ("dg_tf.retrain_attributes", ["--help"], 0),
+    ("dg_tf.train", ["--epochs", "many"], 2),  # argparse's error
+    ("dg_tf.train", ["--resume"], 2),  # ours: --resume needs --out
+    ("dg_tf.generate", ["--run", "r", "--out", "x.npz", "--shard-size", "0"], 2),
+    ("dg_tf.prepare", ["--csv", "t.csv", "--out", "d", "--sample-len", "0"], 2),
+])
+def test_help_and_flag_errors_do_not_load_tensorflow(command, args, code):
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE, command, *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split()[-3:] == ["exit", str(code), "False"], done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_table_flags_default_to_from_dataframes_defaults():
+    import argparse
+    import inspect
+
+    from dg_tf.cli.table_flags import TABLE_OPTIONS, add_table_flags
+    from dg_tf.tabular import from_dataframe
+
+    parser = argparse.ArgumentParser()
+    add_table_flags(parser)
+    args = parser.parse_args([])
+    for name in TABLE_OPTIONS:
+        default = inspect.signature(from_dataframe).parameters[name].default
+        assert getattr(args, name) == (None if default is inspect.Parameter.empty else default), name
+    assert (args.style, args.missing, args.long_series) == ("long", "error", "error")
+
+
+def test_resume_changes_runtime_settings_and_generate_takes_its_own(tmp_path, data_dir, caplog):
+    run = tmp_path / "run"
+    train_main(["--data", str(data_dir), "--out", str(run), "--epochs", "1", "--num-generate", "0", *TINY_FLAGS])
+    caplog.set_level(logging.INFO, logger="dg_tf.config")
+    train_main(["--data", str(data_dir), "--out", str(run), "--resume", "--epochs", "2", "--num-generate", "0",
+                "--steps-per-execution", "1", "--jit-compile", "off", "--lstm-batch-splits", "2"])
+    assert "resume: steps_per_execution changed from None to 1" in caplog.text
+    assert "resume: jit_compile changed from 'auto' to 'off'" in caplog.text
+    config = DGConfig.from_file(run / "config.json")
+    assert (config.epochs, config.steps_per_execution, config.lstm_batch_splits) == (2, 1, 2)
+    out = tmp_path / "gen.npz"
+    generate_main(["--run", str(run), "--num", "5", "--out", str(out), "--generate-batch-size", "2"])
+    assert load_npz(out, *_specs()).num_samples == 5
+
+
+def _specs():
+    dataset = make_toy_dataset()
+    return dataset.feature_outputs, dataset.attribute_outputs

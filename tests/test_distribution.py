@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from dg_tf import ConfigError, DGConfig, DoppelGANger
-from dg_tf.training import distribution_strategy, is_chief
+from dg_tf.training.distribute import Replicas, distribution_strategy, is_chief
 
 from conftest import REPO
 
@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from conftest import TINY, make_toy_dataset
     from dg_tf import DGConfig, DoppelGANger
-    from dg_tf.training import distribution_strategy
+    from dg_tf.training.distribute import distribution_strategy
     dataset = make_toy_dataset(n=48)
     arrays = {{}}
     for strategy in sys.argv[3:]:
@@ -55,8 +55,8 @@ SCRIPT = textwrap.dedent("""
         arrays[f"{{strategy}}/replicas"] = np.array(1 if replicas is None else replicas.num_replicas_in_sync)
     mirrored = distribution_strategy("mirrored") if "mirrored" in sys.argv[3:] else None
     if mirrored is not None:  # what each replica takes of a global batch
-        from dg_tf.training import _shard
-        shares = tf.function(lambda x: mirrored.run(lambda x: _shard(x, 0), (x,)))(tf.range(8))
+        from dg_tf.training.distribute import replica_slice
+        shares = tf.function(lambda x: mirrored.run(lambda x: replica_slice(x, 0), (x,)))(tf.range(8))
         arrays["mirrored/shares"] = np.stack([t.numpy() for t in mirrored.experimental_local_results(shares)])
     np.savez(sys.argv[2], **arrays)
 """).format(tests=str(TESTS), smooth=SMOOTH_ADAM)
@@ -148,7 +148,7 @@ def test_batch_must_split_evenly_and_dp_runs_on_one_device(tiny_config, toy_data
     config = tiny_config.replace(batch_size=15, strategy="mirrored")
     model = DoppelGANger(config, toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
     model._build(Encoding.for_dataset(toy_dataset, config))
-    monkeypatch.setattr(Trainer, "strategy", property(lambda self: TwoReplicas()))
+    monkeypatch.setattr(Replicas, "count", property(lambda self: TwoReplicas.num_replicas_in_sync))
     with pytest.raises(ConfigError, match="batch_size=15 must divide evenly across the 2 replicas"):
         Trainer(config, model.generator, model.critic, model.aux_critic, *Encoding.for_dataset(
             toy_dataset, config).encode(toy_dataset))

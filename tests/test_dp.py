@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 
 from dg_tf import ConfigError, DGConfig, DoppelGANger, save_dataset
-from dg_tf.cli import add_config_flags, config_from_args, run_main
-from dg_tf.dp_sgd import (
+from dg_tf.cli import run_main
+from dg_tf.cli.config_flags import add_config_flags, config_from_args
+from dg_tf.training.dp import (
     chunk_size,
     clip_per_example,
     masked_sum,
@@ -20,9 +21,11 @@ from dg_tf.dp_sgd import (
     poisson_sample,
 )
 from dg_tf.encoding import Encoding
-from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport, compute_epsilon, privacy_report
+from dg_tf.privacy_accounting import PrivacyReport, compute_epsilon, privacy_report
+from dg_tf.run import PRIVACY_FILE
 from dg_tf.train import main as train_main
-from dg_tf.training import Trainer, critic_gradients
+from dg_tf.training import Trainer
+from dg_tf.training.step import critic_gradients
 
 from conftest import TINY, make_toy_dataset
 
@@ -101,7 +104,7 @@ def test_noise_free_unclipped_dp_gradient_equals_the_normal_gradient(tiny_config
     Same real rows, paired fakes and penalty coefficients; the DP batch is
     padded with 5 masked slots (garbage rows) that must not count.
     """
-    trainer = _trainer(tiny_config, toy_dataset)
+    trainer = _trainer(tiny_config, toy_dataset).step
     batch, padding = 16, 5
     noise = trainer.generator.sample_noise(tf.random.Generator.from_seed(0), batch + padding)
     generated = trainer.generator(noise, training=True)
@@ -181,20 +184,20 @@ def test_config_fields_and_flags():
 
 
 # ------------------------------------------------------------------ the DP training step
-def test_dp_step_is_its_own_function_traced_once(tiny_config, toy_dataset):
+def test_dp_step_uses_the_dp_critic_update_and_is_traced_once(tiny_config, toy_dataset):
     plain = _trainer(tiny_config, toy_dataset)
-    assert plain._step.python_function == plain._train_step
+    assert plain.step.dp is None
     trainer = _trainer(tiny_config.replace(**DP, critic_rounds=2), toy_dataset)
-    assert trainer._step.python_function == trainer._dp_train_step
-    trainer.dp_chunk_size = 3  # a Poisson batch of ~16 takes ~6 passes of the chunk loop
-    critic_before = [v.numpy() for v in trainer.critic.trainable_variables]
+    assert trainer.step.dp is not None
+    trainer.step.dp.chunk_size = 3  # a Poisson batch of ~16 takes ~6 passes of the chunk loop
+    critic_before = [v.numpy() for v in trainer.step.critic.trainable_variables]
     metrics = trainer.train(2)
     assert trainer._step.experimental_get_tracing_count() == 1
     assert all(math.isfinite(v) for v in metrics.values()), metrics
     assert {"loss/d", "loss/d/gp", "loss/attr_d", "loss/g", "privacy/epsilon"} <= metrics.keys()
     steps = 2 * trainer.steps_per_epoch * 2  # epochs x steps x critic rounds
     assert metrics["privacy/epsilon"] == compute_epsilon(1 / math.sqrt(2), 16 / 48, steps, 1e-5)
-    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(critic_before, trainer.critic.trainable_variables))
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(critic_before, trainer.step.critic.trainable_variables))
 
 
 def test_dp_training_via_the_cli_writes_privacy_json(tmp_path, caplog):

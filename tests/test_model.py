@@ -5,7 +5,6 @@ import pytest
 
 from dg_tf import DataFormatError, DGError, DoppelGANger, Normalization, Output, OutputType
 from dg_tf.encoding import Encoding, LengthRule
-from dg_tf.transforms import to_rollouts
 
 from conftest import make_toy_dataset
 
@@ -22,7 +21,6 @@ def test_encode_decode_round_trip(tiny_config, self_norm):
     np.testing.assert_array_equal(decoded.attributes, dataset.attributes)
     np.testing.assert_array_equal(decoded.gen_flags, dataset.gen_flags)
     assert Encoding.from_dict(encoding.to_dict()) == encoding
-    assert to_rollouts(features, encoding.sample_len).shape == (48, 4, 12)
 
 
 def test_encoding_of_the_real_fcc_mba_data(fcc_mba):

@@ -10,7 +10,8 @@ from dg_tf import DGConfig, Normalization, Output, OutputType
 from dg_tf.data.specs import gen_flag_output
 from dg_tf.encoding import LengthRule
 from dg_tf.models import AttributeCritic, Critic, Generator, generation_flags
-from dg_tf.models.layers import OutputHeads, TF1LSTMCell
+from dg_tf.models.layers import OutputHeads
+from dg_tf.models.lstm import TF1LSTMCell
 
 FEATURES = [
     Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
@@ -24,7 +25,7 @@ CONFIG = DGConfig(attribute_hidden_units=8, feature_lstm_units=8, seed=3)
 
 
 def make_generator(config=CONFIG, max_length=12, sample_len=3):
-    return Generator(config, FEATURES, ATTRIBUTES, ADDI, max_length=max_length, sample_len=sample_len)
+    return Generator(config.model, FEATURES, ATTRIBUTES, ADDI, max_length=max_length, sample_len=sample_len)
 
 
 def forward(generator, batch=6, seed=0, **kwargs):
@@ -163,12 +164,15 @@ def _stop_everywhere(generator):
 
 @pytest.mark.parametrize("minimum, expected", [(1, 1), (5, 5), (12, 12)])
 def test_no_series_ends_before_the_length_floor(minimum, expected):
-    generator = Generator(CONFIG, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+    generator = Generator(CONFIG.model, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
                           lengths=LengthRule(minimum=minimum))
     forward(generator)
     _stop_everywhere(generator)
-    for out in (forward(generator, batch=8)[1], generator.generate(forward(generator, batch=8)[0])):
-        # Every step says stop: each series ends at the first step it may, step `minimum` (1-based).
+    noise = forward(generator, batch=8)[0]
+    # Training sees the flags as the original does: every series ends at its first stop, step 1.
+    np.testing.assert_array_equal(generator(noise, training=True)["lengths"].numpy(), [1] * 8)
+    for out in (generator(noise), generator.generate(noise)):
+        # Generating, every step says stop: each series ends at the first step it may, step `minimum` (1-based).
         np.testing.assert_array_equal(out["lengths"].numpy(), [expected] * 8)
         features = out["features"].numpy()
         assert np.all(features[:, expected:, :-2] == 0) and np.all(features[:, :expected, 0] > 0)
@@ -179,7 +183,7 @@ def test_no_series_ends_before_the_length_floor(minimum, expected):
 
 def test_fixed_length_has_no_flag_channels_and_every_series_that_length():
     features = FEATURES[:-1]  # no generation flag
-    generator = Generator(CONFIG, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+    generator = Generator(CONFIG.model, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
                           lengths=LengthRule(fixed=7, minimum=7))
     noise, out = forward(generator, batch=10)
     generated = generator.generate(noise)
@@ -193,12 +197,40 @@ def test_fixed_length_has_no_flag_channels_and_every_series_that_length():
     np.testing.assert_array_equal(generated["features"].numpy(), full["features"].numpy())
     np.testing.assert_allclose(generated["features"].numpy(), out["features"].numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="generation-flag"):
-        Generator(CONFIG, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3, lengths=LengthRule(fixed=7))
+        Generator(CONFIG.model, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3, lengths=LengthRule(fixed=7))
     with pytest.raises(ValueError, match="generation-flag"):
-        Generator(CONFIG, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3)
+        Generator(CONFIG.model, features, ATTRIBUTES, ADDI, max_length=12, sample_len=3)
 
 
 def test_length_rule_of_the_training_lengths():
     assert LengthRule.of(np.array([9, 9, 9])) == LengthRule(fixed=9, minimum=9)
     assert LengthRule.of(np.array([4, 9, 6])) == LengthRule(fixed=None, minimum=4)
     assert LengthRule.of(np.array([4, 9, 6]), floor=False) == LengthRule(fixed=None, minimum=1)
+
+
+def test_every_network_rebuilds_from_its_config():
+    """get_config/from_config of the generator, the critics and the layers: the same architecture and, from the
+    same seeds, the same initial weights (the config is all a network is made of)."""
+    from dg_tf.models import Kernels
+    from dg_tf.models.layers import MLP
+    from dg_tf.models.lstm import TF1LSTM
+
+    generator = Generator(CONFIG.model, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+                          lengths=LengthRule(minimum=4), kernels=Kernels(xla_helpers=False, batch_splits=2),
+                          name="generator")
+    rebuilt = Generator.from_config(generator.get_config())
+    assert rebuilt.get_config() == generator.get_config()
+    assert rebuilt.config == CONFIG.model and rebuilt.lengths == LengthRule(minimum=4) and rebuilt.kernels.batch_splits == 2
+    noise = generator.sample_noise(tf.random.Generator.from_seed(0), 5)
+    a, b = generator(noise), rebuilt(noise)
+    np.testing.assert_array_equal(a["features"].numpy(), b["features"].numpy())
+    for network in (Critic(2, 16, seed=0, name="c"), AttributeCritic(3, 8, seed=1)):
+        copy = type(network).from_config(network.get_config())
+        assert (copy.hidden_layers, copy.hidden_units, copy.seed, copy.name) == (
+            network.hidden_layers, network.hidden_units, network.seed, network.name)
+        x = tf.ones([2, 5])
+        first, second = (n(tf.ones([2, 3, 1]), x) if isinstance(n, Critic) else n(x) for n in (network, copy))
+        np.testing.assert_array_equal(first.numpy(), second.numpy())
+    for layer in (OutputHeads(ATTRIBUTES, seed=2, repeats=2), MLP(2, 4, seed=3, batch_norm=(0.9, 1e-5)),
+                  TF1LSTM(5, seed=4, fused=False, batch_splits=2, xla_gates=False)):
+        assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,8 +13,10 @@ import tensorflow as tf
 from dg_tf import ConfigError, DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
 from dg_tf.losses import wasserstein_generator_loss
-from dg_tf.models.layers import TF1LSTM, UNROLLED_STEPS, row_split_sizes
-from dg_tf.training import Progress, Trainer, critic_gradients, pack, uses_xla
+from dg_tf.models import choose_kernels, pack
+from dg_tf.models.lstm import TF1LSTM, UNROLLED_STEPS, row_split_sizes
+from dg_tf.training import Trainer
+from dg_tf.training.step import critic_gradients
 
 from conftest import REPO, make_toy_dataset
 
@@ -38,24 +41,31 @@ def _assert_same_weights(a, b):
 
 
 # ------------------------------------------------------------------ the compiled epoch loop
-class _Steps(Progress):
+class _Steps(keras.callbacks.Callback):
+    """Records (epoch, step) of every on_train_batch_end, 1-based."""
+
     def __init__(self):
+        super().__init__()
         self.steps = []
 
-    def on_step_end(self, epoch, step):
-        self.steps.append((epoch, step))
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append((self.epoch + 1, batch + 1))
 
 
 @pytest.mark.parametrize("steps_per_execution", [None, 2])
-def test_several_epochs_are_traced_once_and_report_every_step(tiny_config, steps_per_execution):
+def test_several_epochs_are_traced_once_and_report_every_chunk(tiny_config, steps_per_execution):
     dataset = make_toy_dataset(n=48)  # 3 steps per epoch: one call, or chunks of 2 + 1
     model, trainer = _trainer(tiny_config.replace(steps_per_execution=steps_per_execution), dataset)
     progress = _Steps()
-    metrics = trainer.train(3, progress)
+    metrics = trainer.train(3, [progress])
     assert trainer.traces == 1
     assert trainer._step.experimental_get_tracing_count() == 1
-    assert progress.steps == [(e, s) for e in (1, 2, 3) for s in (1, 2, 3)]
-    assert int(trainer.generator_optimizer.iterations.numpy()) == 9
+    chunk_ends = (3,) if steps_per_execution is None else (2, 3)
+    assert progress.steps == [(e, s) for e in (1, 2, 3) for s in chunk_ends]
+    assert int(trainer.step.generator_optimizer.iterations.numpy()) == 9
     assert np.isfinite(metrics["loss/d"]) and np.isfinite(metrics["loss/g"])
 
 
@@ -110,7 +120,7 @@ def test_reused_generator_forward_gives_the_original_step(tiny_config, rounds):
     original_step = tf.function(_original_step)
     for _ in range(2):
         trainer._step()
-        original_step(reference)
+        original_step(reference.step)
     moving = [v for v in fast.generator.non_trainable_variables if "moving" in v.path]
     assert len(moving) == 8  # 2 MLPs x 2 BatchNorm layers x (mean, variance)
     for a, b in zip(_weights(fast), _weights(original)):
@@ -211,6 +221,7 @@ def test_evaluate_keeps_tensorflow_threads_the_model_commands_set_them(tmp_path)
         import runpy, sys
         import tensorflow as tf
         from dg_tf.cli import run_main
+        from dg_tf.generate import main as generate_main
         threads = tf.config.threading
         sys.argv = ["evaluate", "--real", "{tmp_path}/none", "--synthetic", "{tmp_path}/none.npz", "--out", "{tmp_path}/r"]
         try:
@@ -218,12 +229,13 @@ def test_evaluate_keeps_tensorflow_threads_the_model_commands_set_them(tmp_path)
         except SystemExit as done:
             print(done.code)
         print(threads.get_intra_op_parallelism_threads(), threads.get_inter_op_parallelism_threads())
-        run_main(lambda argv: None, [])  # as train and generate do
+        # generate (as train) sets them once its flags are parsed, then fails on the missing run
+        print(run_main(generate_main, ["--run", "{tmp_path}/none", "--num", "1", "--out", "{tmp_path}/x.npz"]))
         print(threads.get_intra_op_parallelism_threads(), threads.get_inter_op_parallelism_threads() > 0)
     """)
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["2", "0", "0", "1", "True"]  # evaluate failed cleanly, TF's defaults kept
+    assert done.stdout.split() == ["2", "0", "0", "2", "1", "True"]  # evaluate failed cleanly, TF's defaults kept
 
 
 @pytest.mark.parametrize("stop_bias", [5.0, 0.0, -5.0])
@@ -276,8 +288,8 @@ def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_d
 # ------------------------------------------------------------------ tf.data input
 def test_tf_data_batches_are_a_function_of_the_step(tiny_config, toy_dataset):
     _, trainer = _trainer(tiny_config.replace(input_pipeline="tf_data"), toy_dataset)
-    from_4 = [tuple(x.numpy() for x in batch) for batch in trainer._pipeline(4).take(2)]
-    from_5 = [tuple(x.numpy() for x in batch) for batch in trainer._pipeline(5).take(1)]
+    from_4 = [tuple(x.numpy() for x in batch) for batch in trainer.pipeline(4).take(2)]
+    from_5 = [tuple(x.numpy() for x in batch) for batch in trainer.pipeline(5).take(1)]
     np.testing.assert_array_equal(from_4[1][0], from_5[0][0])
     assert not np.array_equal(from_4[0][0], from_4[1][0])
     assert from_4[0][0].shape == (16, 8, 6) and from_4[0][1].shape == (16, 8)
@@ -300,9 +312,9 @@ def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, toy_data
 
 # ------------------------------------------------------------------ XLA, precision, config
 def test_xla_choice():
-    assert uses_xla(DGConfig()) == bool(tf.config.list_physical_devices("GPU"))
-    assert uses_xla(DGConfig(jit_compile="on")) and not uses_xla(DGConfig(jit_compile="off"))
-    assert not uses_xla(DGConfig(dp_noise_multiplier=1.0))
+    assert choose_kernels(DGConfig()).xla == bool(tf.config.list_physical_devices("GPU"))
+    assert choose_kernels(DGConfig(jit_compile="on")).xla and not choose_kernels(DGConfig(jit_compile="off")).xla
+    assert not choose_kernels(DGConfig(dp_noise_multiplier=1.0)).xla
     with pytest.raises(ConfigError, match="jit_compile='on'"):
         DGConfig(dp_noise_multiplier=1.0, jit_compile="on")
     with pytest.raises(ConfigError, match="steps_per_execution=0"):
@@ -322,17 +334,17 @@ def test_xla_update_computes_what_the_fused_one_does(tiny_config):
     config = tiny_config.replace(adam_epsilon=1.0)
     fused, a = _trainer(config.replace(jit_compile="off"), dataset)
     xla, b = _trainer(config.replace(jit_compile="on"), dataset)
-    assert b.xla and not a.xla and a.generator.lstm_0.fused and not b.generator.lstm_0.fused
+    assert b.xla and not a.xla and a.step.generator.lstm_0.fused and not b.step.generator.lstm_0.fused
     before = _weights(fused)
     for x, y in zip(before, _weights(xla)):
         np.testing.assert_array_equal(x, y)
     rng = tf.random.Generator.from_seed(0)
     index = rng.uniform([16], 0, 32, dtype=tf.int64)
-    real = (tf.gather(a.real_features, index), tf.gather(a.real_attributes, index))
-    noise = a.generator.sample_noise(rng, 16)
+    real = (tf.gather(a.step.real_features, index), tf.gather(a.step.real_attributes, index))
+    noise = a.step.generator.sample_noise(rng, 16)
     alphas = [[rng.uniform([16]), rng.uniform([16])]]
-    expected = tf.function(a._update)(real, noise, alphas)
-    got = tf.function(b._update, jit_compile=True)(real, noise, alphas)
+    expected = tf.function(a.step.train_step)(real, noise, alphas)
+    got = tf.function(b.step.train_step, jit_compile=True)(real, noise, alphas)
     for name, value in expected.items():
         np.testing.assert_allclose(got[name].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
     moved = 0
@@ -363,8 +375,7 @@ def test_mixed_bfloat16_trains_with_float32_variables(tiny_config, toy_dataset):
 
 @pytest.mark.slow
 def test_mixed_float16_scales_the_loss(tiny_config, toy_dataset):
-    import keras
     model, trainer = _trainer(tiny_config.replace(precision="mixed_float16"), toy_dataset)
-    assert isinstance(trainer.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(trainer.step.generator_optimizer, keras.optimizers.LossScaleOptimizer)
     metrics = trainer.train(1)
     assert np.isfinite(metrics["loss/g"])

@@ -147,3 +147,46 @@ def test_undamaged_copy_round_trips(saved, tmp_path):
     a, b = model.generate(30, seed=4), loaded.generate(30, seed=4)
     for name in ("features", "attributes", "gen_flags"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_a_model_fit_on_a_table_gives_the_table_back_after_save_and_load(tmp_path):
+    """Python API alone: from_dataframe -> fit(table_schema=...) -> save -> load -> to_dataframe."""
+    from dg_tf import from_dataframe, to_dataframe
+    from test_table_cli import _hand_made_table
+
+    frame = _hand_made_table()
+    data, schema = from_dataframe(frame, id_column="host", time_column="day", attribute_columns=["site", "wired"],
+                                  feature_columns=["requests", "latency_ms"], sample_len="auto")
+    assert schema.sample_len == 1 and data.max_length == 11  # about 50 passes: S = round(11 / 50) -> 1
+    config = DGConfig(**{**TINY, "sample_len": schema.sample_len, "epochs": 1})
+    model = DoppelGANger(config, data.feature_outputs, data.attribute_outputs).fit(data, table_schema=schema)
+    model.save(tmp_path / "model")
+    assert (tmp_path / "model" / "table_schema.json").is_file()
+    loaded = DoppelGANger.load(tmp_path / "model")
+    assert loaded.table_schema == schema
+    table = to_dataframe(loaded.generate(6, seed=1), loaded.table_schema)
+    assert list(table.columns) == list(frame.columns)
+    assert table["site"].isin(["paris", "lyon", "nice"]).all() and table["requests"].dtype == frame["requests"].dtype
+    loaded.table_schema = None
+    loaded.save(tmp_path / "model")  # a model without a table leaves no schema behind (it would be a false claim)
+    assert not (tmp_path / "model" / "table_schema.json").exists()
+
+
+def test_load_takes_runtime_settings_not_model_ones(saved):
+    _, folder = saved
+    loaded = DoppelGANger.load(folder, runtime={"generate_batch_size": 7, "jit_compile": "off"})
+    assert (loaded.config.generate_batch_size, loaded.config.jit_compile) == (7, "off")
+    assert not loaded.generator.lstm_0.xla_gates  # the kernels follow the runtime given
+    with pytest.raises(ConfigError, match="feature_lstm_units: not a runtime setting"):
+        DoppelGANger.load(folder, runtime={"feature_lstm_units": 9})
+
+
+def test_resuming_with_other_model_settings_is_refused_before_anything_is_written(tmp_path):
+    dataset = make_toy_dataset()
+    config = DGConfig(**{**TINY, "epochs": 1})
+    DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset, run_dir=tmp_path / "run")
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    changed = DoppelGANger(config.replace(epochs=2, seed=8), dataset.feature_outputs, dataset.attribute_outputs)
+    with pytest.raises(ConfigError, match=r"--resume cannot change seed \(7 -> 8\)"):
+        changed.fit(dataset, run_dir=tmp_path / "run", resume=True)
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before

@@ -14,7 +14,9 @@ from dg_tf import ConfigError, DoppelGANger, TableSchema, load_npz, read_table, 
 from dg_tf.cli import run_main
 from dg_tf.generate import main as generate_main
 from dg_tf.seeding import derive_seed
-from dg_tf.sharding import MANIFEST_FILE, ShardPlan, generate_shards, iter_attribute_chunks, run_fingerprint
+from dg_tf.data.attribute_files import iter_attribute_chunks
+from dg_tf.run import RunFolder
+from dg_tf.sharded_generation import MANIFEST_FILE, ShardPlan, generate_shards
 from dg_tf.train import main as train_main
 from test_table_cli import TABLE_TINY_FLAGS, _hand_made_table, _table_flags
 
@@ -39,7 +41,7 @@ def model(run):
 
 def _shards(model, run, out, num, shard_size, seed=7, **kwargs):
     """The library call behind the CLI (the model is loaded once per module)."""
-    plan = ShardPlan(run_fingerprint(run), seed, num, shard_size, "npz")
+    plan = ShardPlan(RunFolder(run).fingerprint(), seed, num, shard_size, "npz")
     return generate_shards(model, out, plan, **kwargs)
 
 

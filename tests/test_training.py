@@ -1,12 +1,14 @@
 """Training: the compiled step learns, resumes exactly, logs, and stops on NaN."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from dg_tf import DoppelGANger, TrainingDivergedError
 from dg_tf.encoding import Encoding
-from dg_tf.training import Progress, Trainer, pack
+from dg_tf.models import pack
+from dg_tf.training import Trainer
 
 from conftest import make_toy_dataset
 
@@ -88,26 +90,30 @@ def test_nan_stops_training_and_keeps_last_checkpoint(tmp_path, tiny_config, toy
     before = checkpoint.read_bytes()
     model, trainer = _trainer(config.replace(epochs=3), toy_dataset, checkpoint_dir=tmp_path / "run" / "checkpoints")
     assert trainer.restore() == 1
-    trainer.real_features = tf.fill(trainer.real_features.shape, np.nan)
+    trainer.step.real_features = tf.fill(trainer.step.real_features.shape, np.nan)
     with pytest.raises(TrainingDivergedError, match=r"became NaN or Inf by step 3 of epoch 2.*finite\) checkpoint is .*ckpt-1"):
         trainer.train(3)
     assert checkpoint.read_bytes() == before
     assert sorted(p.name for p in checkpoint.parent.glob("ckpt-*.index")) == ["ckpt-1.index"]
 
 
-class _InfiniteLastStep(Progress):
-    """Sets the generator's learning rate to +inf after the second-to-last step of ``epoch``.
+class _InfiniteLastStep(keras.callbacks.Callback):
+    """Sets the generator's learning rate to +inf after the second-to-last step of ``epoch`` (1-based).
 
     The last step's losses are computed before its update, so they stay
     finite; only the weights that update writes are not.
     """
 
     def __init__(self, trainer, epoch):
+        super().__init__()
         self.trainer, self.epoch = trainer, epoch
 
-    def on_step_end(self, epoch, step):
-        if epoch == self.epoch and step == self.trainer.steps_per_epoch - 1:
-            self.trainer.generator_optimizer.learning_rate = float("inf")
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch + 1 == self.trainer.steps_per_epoch - 1:
+            self.trainer.step.generator_optimizer.learning_rate = float("inf")
 
 
 def _finite(path):
@@ -124,7 +130,7 @@ def test_nan_made_by_the_last_step_is_never_checkpointed_and_resume_takes_a_lowe
     assert trainer.steps_per_epoch == 3
     with pytest.raises(TrainingDivergedError, match=r"by step 3 of epoch 2, e\.g\. generator/.*checkpoint is .*ckpt-1\. "
                                                     r"Resume from it with lower learning rates .*--generator-lr 0\.0005"):
-        trainer.train(2, _InfiniteLastStep(trainer, epoch=2))
+        trainer.train(2, [_InfiniteLastStep(trainer, epoch=2)])
     assert not np.isfinite(model.generator.trainable_variables[0].numpy()).all()  # the last step did diverge
     assert sorted(p.name for p in checkpoints.glob("ckpt-*.index")) == ["ckpt-1.index"]
     assert _finite(checkpoints / "ckpt-1")
@@ -132,8 +138,8 @@ def test_nan_made_by_the_last_step_is_never_checkpointed_and_resume_takes_a_lowe
     lower = config.replace(epochs=3, generator_lr=2e-4, critic_lr=3e-4)
     resumed, trainer = _trainer(lower, toy_dataset, checkpoint_dir=checkpoints)
     assert trainer.restore() == 1
-    assert float(trainer.generator_optimizer.learning_rate.numpy()) == pytest.approx(2e-4)
-    assert float(trainer.critic_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
+    assert float(trainer.step.generator_optimizer.learning_rate.numpy()) == pytest.approx(2e-4)
+    assert float(trainer.step.critic_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
     trainer.train(3)
     reader = tf.train.load_checkpoint(str(checkpoints / "ckpt-3"))
     assert reader.get_tensor("generator_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(2e-4)
@@ -148,13 +154,13 @@ def test_a_non_finite_checkpoint_of_an_older_version_is_skipped_and_never_named(
     trainer.train(2)
     model.critic.trainable_variables[0].assign(tf.fill(model.critic.trainable_variables[0].shape, np.nan))
     trainer.epoch.assign(3)
-    trainer.manager.save(checkpoint_number=3)  # what the old NaN check could leave behind
+    trainer.checkpoints.manager.save(checkpoint_number=3)  # what the old NaN check could leave behind
     assert not _finite(checkpoints / "ckpt-3")
 
     _, trainer = _trainer(config.replace(epochs=4), toy_dataset, checkpoint_dir=checkpoints)
     assert trainer.restore() == 2
-    assert np.isfinite(trainer.critic.trainable_variables[0].numpy()).all()
-    trainer.real_features = tf.fill(trainer.real_features.shape, np.nan)
+    assert np.isfinite(trainer.step.critic.trainable_variables[0].numpy()).all()
+    trainer.step.real_features = tf.fill(trainer.step.real_features.shape, np.nan)
     with pytest.raises(TrainingDivergedError, match=r"finite\) checkpoint is .*ckpt-2\. "):
         trainer.train(4)
 

@@ -11,14 +11,11 @@ from dg_tf.transforms import (
     clip_to_ranges,
     discrete_to_one_hot,
     flags_from_lengths,
-    from_rollouts,
     lengths_from_flags,
     mask_after_end,
     normalize_per_sample,
     renormalize_per_sample,
-    split_gen_flag_channels,
     split_outputs,
-    to_rollouts,
 )
 
 EPS = 1e-4
@@ -201,13 +198,26 @@ def test_gen_flag_round_trip_every_length(sample_len):
             np.testing.assert_array_equal(ch[i, : n - 1], np.tile([1, 0], (n - 1, 1)))
             np.testing.assert_array_equal(ch[i, n - 1], [0, 1])
     assert np.all(ch.sum(axis=-1) <= 1)
-    back, back_flags = split_gen_flag_channels(with_flags)
-    np.testing.assert_array_equal(back, feats)
-    np.testing.assert_array_equal(back_flags, flags)
-    assert back_flags.dtype == np.float32
     np.testing.assert_array_equal(feats, feats_copy)
     np.testing.assert_array_equal(flags, flags_copy)
 
+
+@pytest.mark.parametrize("sample_len", [1, 2, 3, 4, 6, 12])
+def test_the_generator_reads_the_encoded_flags_back(sample_len):
+    """Real series encoded with flag channels, read as the generator reads its own output
+    (dg_tf.models.flags.masked_steps on S records per pass): the same flags, and nothing masked away."""
+    from dg_tf.models.flags import masked_steps
+
+    length = 12
+    lengths = np.arange(1, length + 1)
+    flags = flags_from_lengths(lengths, length)
+    feats = np.random.default_rng(1).uniform(0.1, 1, size=(len(lengths), length, 3)).astype(np.float32)
+    encoded = add_gen_flag_channels(feats * flags[:, :, None], flags, sample_len)
+    passes = encoded.reshape(len(lengths), length // sample_len, -1).transpose(1, 0, 2)  # [T, N, S * D]
+    masked, gen_flags, alive = masked_steps(passes, np.ones(len(lengths), bool), sample_len, 0, None, 1)
+    np.testing.assert_array_equal(gen_flags.numpy(), flags)
+    np.testing.assert_array_equal(masked.numpy(), encoded)
+    assert not alive.numpy().any()
 
 @pytest.mark.parametrize(
     "length, sample_len, n_active, channel0, channel1",
@@ -226,8 +236,6 @@ def test_gen_flag_channels_exact(length, sample_len, n_active, channel0, channel
     out = add_gen_flag_channels(np.zeros((1, length, 1), np.float32), flags, sample_len)
     np.testing.assert_array_equal(out[0, :, 1], channel0)
     np.testing.assert_array_equal(out[0, :, 2], channel1)
-    _, back = split_gen_flag_channels(out)
-    np.testing.assert_array_equal(back, flags)
 
 
 def test_gen_flag_channels_bad_sample_len():
@@ -235,36 +243,27 @@ def test_gen_flag_channels_bad_sample_len():
         add_gen_flag_channels(np.zeros((2, 12, 1)), np.ones((2, 12)), 5)
     with pytest.raises(ValueError, match="sample_len"):
         add_gen_flag_channels(np.zeros((2, 12, 1)), np.ones((2, 12)), 0)
-    with pytest.raises(ValueError, match="features_with_flags"):
-        split_gen_flag_channels(np.zeros((2, 12, 1)))
 
 
 # --------------------------------------------------------------------------- #
-# Rollouts
+# Batch generation (paper §4.1): S records per LSTM pass
 # --------------------------------------------------------------------------- #
 
 
 @pytest.mark.parametrize("sample_len", [1, 2, 3, 6])
-def test_rollouts_round_trip_and_layout(sample_len):
+def test_pass_records_are_consecutive_steps(sample_len):
+    """The generator's records [T, B, S*D] (time-major) as steps [B, L, D]: record j of pass t is step t*S + j."""
+    from dg_tf.models.flags import steps_of
+
     rng = np.random.default_rng(0)
     b, length, d = 2, 6, 4
-    x = rng.normal(size=(b, length, d))
-    x_copy = x.copy()
-    r = to_rollouts(x, sample_len)
     t = length // sample_len
-    assert r.shape == (b, t, sample_len * d)
+    records = rng.normal(size=(t, b, sample_len * d)).astype(np.float32)
+    steps = steps_of(records, sample_len).numpy()
+    assert steps.shape == (b, length, d)
     for ti in range(t):
         for j in range(sample_len):
-            np.testing.assert_array_equal(r[:, ti, j * d : (j + 1) * d], x[:, ti * sample_len + j])
-    np.testing.assert_array_equal(from_rollouts(r, sample_len), x)
-    np.testing.assert_array_equal(x, x_copy)
-
-
-def test_rollouts_errors():
-    with pytest.raises(ValueError, match="sample_len=4"):
-        to_rollouts(np.zeros((1, 6, 2)), 4)
-    with pytest.raises(ValueError, match="sample_len=4"):
-        from_rollouts(np.zeros((1, 3, 6)), 4)
+            np.testing.assert_array_equal(steps[:, ti * sample_len + j], records[ti, :, j * d:(j + 1) * d])
 
 
 # --------------------------------------------------------------------------- #

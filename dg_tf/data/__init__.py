@@ -1,7 +1,7 @@
 """Data in the original DoppelGANger format: specs, the dataset, loading and validation.
 
-See ORIGINAL_DG_SPEC.md section 1 for the on-disk format
-(``data_feature_output.pkl``, ``data_attribute_output.pkl``, ``data_{split}.npz``).
+The on-disk format is the original's: ``data_feature_output.pkl``,
+``data_attribute_output.pkl`` and ``data_{split}.npz`` (see :mod:`dg_tf.data.loading`).
 """
 
 from __future__ import annotations

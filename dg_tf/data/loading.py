@@ -1,6 +1,6 @@
 """Read and write datasets in the original DoppelGANger on-disk format.
 
-A dataset folder holds (ORIGINAL_DG_SPEC.md section 1)::
+A dataset folder holds (the original's layout)::
 
     data_feature_output.pkl     pickled list of Output: the feature columns
     data_attribute_output.pkl   pickled list of Output: the attribute columns
@@ -30,6 +30,11 @@ the original TF1 / Python-2 code (and plain ``pickle.load`` with the original
 
 Every write is atomic (:func:`dg_tf.fileio.atomic_write`) and every dataset is
 validated (:mod:`dg_tf.data.validation`) before anything is written.
+
+This module is longer than 400 lines because the restricted unpickler, the npz
+reader and the writers share the bounded-read helpers and the one list of what
+may be unpickled; keeping them together keeps that list next to every reader
+that relies on it.
 """
 
 from __future__ import annotations
@@ -459,7 +464,7 @@ def open_npz(file: str | os.PathLike[str]) -> Iterator[tuple[zipfile.ZipFile, di
     the headers bound what reading an array costs; :func:`load_npz` reads
     arrays only if their total is within ``DG_TF_MAX_NPZ_BYTES``
     (:data:`~dg_tf.limits.NPZ_BYTES`) and the available memory, while
-    :mod:`dg_tf.sharding` streams its attribute array in chunks.
+    :mod:`dg_tf.data.attribute_files` streams its attribute array in chunks.
 
     Yields:
         ``(archive, members)``: the open zip and its arrays by name, in file order.

@@ -1,4 +1,4 @@
-"""Checks that data follows the DoppelGANger format (ORIGINAL_DG_SPEC.md section 1).
+"""Checks that data follows the DoppelGANger format (:mod:`dg_tf.data.loading`).
 
 The original code trusts its input; a malformed dataset then fails deep inside
 training or silently trains on garbage. Here every rule is checked up front,
@@ -86,9 +86,10 @@ def validate_outputs(
 def check_sample_len(max_length: int, sample_len: int, source: str = "<memory>") -> None:
     """Check that ``sample_len`` (S, steps per RNN rollout) divides ``max_length`` (L).
 
-    The original ``add_gen_flag`` requires ``L % S == 0`` (ORIGINAL_DG_SPEC.md
-    section 2) so that the generator's ``[B, L/S, S*D]`` output reshapes to
-    ``[B, L, D]``.
+    The original's ``add_gen_flag`` requires ``L % S == 0`` so that the
+    generator's ``[B, L/S, S*D]`` output reshapes to ``[B, L, D]``. This is the
+    one check of ``sample_len``; :meth:`dg_tf.config.ModelConfig.resolved_sample_len`
+    and :func:`dg_tf.config.padding_sample_len` decide it.
 
     Args:
         max_length: L, the padded series length.

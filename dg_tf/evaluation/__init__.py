@@ -13,76 +13,52 @@ One module per family:
   and membership inference (Fig. 15).
 - :mod:`~dg_tf.evaluation.report` / :mod:`~dg_tf.evaluation.report_files`:
   all of them at once, written as ``metrics.json``, figures and ``report.md``
-  (``python -m dg_tf.evaluate``).
+  (``python -m dg_tf.evaluate``), with the settings of
+  :mod:`~dg_tf.evaluation.settings`.
+
+The names are imported on first use (:mod:`dg_tf.lazy`): the scores load TensorFlow.
 """
 
-from dg_tf.evaluation.autocorrelation import acf_mse, acf_mse_per_feature, autocorrelation, autocorrelation_per_feature
-from dg_tf.evaluation.distributions import (
-    attribute_labels,
-    attribute_marginals,
-    compare_cross_feature_correlation,
-    compare_distributions,
-    conditional_wasserstein1,
-    cross_feature_correlation,
-    empirical_cdf,
-    length_distribution,
-    per_sample_statistic,
-    wasserstein1,
-)
-from dg_tf.evaluation.privacy import (
-    membership_inference,
-    membership_inference_attack,
-    memorization_check,
-    nearest_neighbours,
-)
-from dg_tf.evaluation.names import ColumnNames, dataset_names
-from dg_tf.evaluation.report import Evaluation, EvaluationConfig, evaluate
-from dg_tf.evaluation.report_files import write_report
-from dg_tf.evaluation.scores import discriminative_score, predictive_score
-from dg_tf.evaluation.utility import (
-    LabelledSeries,
-    classification_accuracies,
-    classification_ranking,
-    forecasting_r2,
-    forecasting_ranking,
-    ranking_correlation,
-    tstr_classification,
-    tstr_forecasting,
-)
+# The function autocorrelation has its module's name: imported at once, or importing the module would shadow it.
+from dg_tf.evaluation.autocorrelation import autocorrelation
+from dg_tf.lazy import lazy_attributes
 
-__all__ = [
-    "autocorrelation",
-    "autocorrelation_per_feature",
-    "acf_mse",
-    "acf_mse_per_feature",
-    "per_sample_statistic",
-    "wasserstein1",
-    "conditional_wasserstein1",
-    "attribute_labels",
-    "attribute_marginals",
-    "length_distribution",
-    "cross_feature_correlation",
-    "compare_distributions",
-    "compare_cross_feature_correlation",
-    "empirical_cdf",
-    "LabelledSeries",
-    "classification_accuracies",
-    "tstr_classification",
-    "classification_ranking",
-    "forecasting_r2",
-    "tstr_forecasting",
-    "forecasting_ranking",
-    "ranking_correlation",
-    "discriminative_score",
-    "predictive_score",
-    "nearest_neighbours",
-    "memorization_check",
-    "membership_inference",
-    "membership_inference_attack",
-    "EvaluationConfig",
-    "ColumnNames",
-    "dataset_names",
-    "Evaluation",
-    "evaluate",
-    "write_report",
-]
+_EXPORTS = {
+    "autocorrelation_per_feature": "dg_tf.evaluation.autocorrelation",
+    "acf_mse": "dg_tf.evaluation.autocorrelation",
+    "acf_mse_per_feature": "dg_tf.evaluation.autocorrelation",
+    "per_sample_statistic": "dg_tf.evaluation.distributions",
+    "wasserstein1": "dg_tf.evaluation.distributions",
+    "conditional_wasserstein1": "dg_tf.evaluation.distributions",
+    "attribute_labels": "dg_tf.evaluation.distributions",
+    "attribute_marginals": "dg_tf.evaluation.distributions",
+    "length_distribution": "dg_tf.evaluation.distributions",
+    "cross_feature_correlation": "dg_tf.evaluation.distributions",
+    "compare_distributions": "dg_tf.evaluation.distributions",
+    "compare_cross_feature_correlation": "dg_tf.evaluation.distributions",
+    "empirical_cdf": "dg_tf.evaluation.distributions",
+    "LabelledSeries": "dg_tf.evaluation.utility",
+    "classification_accuracies": "dg_tf.evaluation.utility",
+    "tstr_classification": "dg_tf.evaluation.utility",
+    "classification_ranking": "dg_tf.evaluation.utility",
+    "forecasting_r2": "dg_tf.evaluation.utility",
+    "tstr_forecasting": "dg_tf.evaluation.utility",
+    "forecasting_ranking": "dg_tf.evaluation.utility",
+    "ranking_correlation": "dg_tf.evaluation.utility",
+    "discriminative_score": "dg_tf.evaluation.scores",
+    "predictive_score": "dg_tf.evaluation.scores",
+    "nearest_neighbours": "dg_tf.evaluation.privacy",
+    "memorization_check": "dg_tf.evaluation.privacy",
+    "membership_inference": "dg_tf.evaluation.privacy",
+    "membership_inference_attack": "dg_tf.evaluation.privacy",
+    "EvaluationConfig": "dg_tf.evaluation.settings",
+    "ColumnNames": "dg_tf.evaluation.names",
+    "dataset_names": "dg_tf.evaluation.names",
+    "Evaluation": "dg_tf.evaluation.report",
+    "evaluate": "dg_tf.evaluation.report",
+    "write_report": "dg_tf.evaluation.report_files",
+}
+
+__all__ = ["autocorrelation", *_EXPORTS]
+
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

@@ -1,6 +1,6 @@
 """Autocorrelation exactly as DoppelGANger computed it (paper Fig. 1, Fig. 11, Table 3).
 
-The maintainer's snippet (original issue #20, ORIGINAL_DG_SPEC.md §8): for each
+The original maintainers' snippet (DoppelGANger issue #20): for each
 lag j = 1 .. L-2 and each sample, the Pearson correlation between the windows
 ``x[:-j]`` and ``x[j:]``, each centred on its own mean; zero numerators and
 denominators become 1e-8 (so a constant window gives r = 1) and |r| > 1 becomes
@@ -25,7 +25,7 @@ least 2 steps): the ACF-MSE is the average over the real series' own
 (series, lag) pairs. Without ``real_lengths`` (fixed length, DG's setting)
 every lag has the same weight and the number is DG's plain mean exactly.
 
-The shared evaluation notes ask for it per feature as well as averaged: a
+It is reported per feature as well as averaged: a
 mostly-constant real feature (FCC MBA ping loss) has a curve of ≈ 1 under DG's
 1e-8 rule, and small synthetic noise on it dominates an averaged number.
 """

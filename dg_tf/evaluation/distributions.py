@@ -24,6 +24,10 @@ standard deviation to get a scale-free number for other datasets.
 Everything here is a pure function of NumPy arrays; nothing loads a model.
 Results with several parts are frozen dataclasses whose ``to_dict()`` is
 JSON-ready (plain floats, lists; NaN becomes ``None``).
+
+This module is longer than 400 lines: it is one metric family (distributions of
+per-sample quantities), whose functions share the masking, JSON conversion and
+comparison helpers; each function is short.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import ConstantInputWarning, ks_2samp, pearsonr, wasserstein_distance
 
 from dg_tf.data.specs import Output
+from dg_tf.evaluation.settings import Statistic
 from dg_tf.transforms import flags_from_lengths, split_outputs
 
 __all__ = [
@@ -62,7 +67,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Statistic = Literal["sum", "mean", "max", "min", "midpoint"]
 Normalize = Literal["real_range", "real_std"]
 _STATISTICS = ("sum", "mean", "max", "min", "midpoint")
 

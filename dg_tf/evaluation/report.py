@@ -10,7 +10,7 @@ synthetic set and, when there is one, a held-out real set:
   cross-feature correlations (Fig. 8);
 - ``floor``: the same numbers for the held-out real set vs the training set.
   Two real samples are never at distance 0, so a synthetic number is good
-  when it is near the floor (shared README, evaluation notes);
+  when it is near the floor;
 - ``utility``: train on synthetic, test on real (Fig. 12/13) for a discrete
   attribute predicted from the series; algorithm rankings (Table 5);
 - ``scores``: TimeGAN's discriminative and predictive scores;
@@ -35,7 +35,6 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import continuous_columns
 from dg_tf.evaluation.autocorrelation import acf_mse_per_feature
 from dg_tf.evaluation.distributions import (
-    Statistic,
     attribute_labels,
     attribute_marginals,
     compare_cross_feature_correlation,
@@ -52,45 +51,13 @@ from dg_tf.evaluation.privacy import (
     nearest_neighbours,
 )
 from dg_tf.evaluation.scores import discriminative_score, predictive_score
+from dg_tf.evaluation.settings import EvaluationConfig
 from dg_tf.evaluation.utility import LabelledSeries, classification_ranking, tstr_classification
 from dg_tf.seeding import derive_seed
 
 __all__ = ["EvaluationConfig", "Evaluation", "evaluate", "split_in_two"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class EvaluationConfig:
-    """Every setting of an evaluation (one place for its defaults).
-
-    Attributes:
-        statistic: per-sample statistic compared by W1 (Table 2 uses the sum:
-            total bandwidth of a user).
-        max_lag: ACF lags 1 .. max_lag - 1; default L - 1 (DG's).
-        label_attribute: index of the discrete attribute the utility
-            classifiers predict; default :func:`~dg_tf.evaluation.names.default_label_attribute`
-            (the one with the fewest categories).
-        utility: run train-on-synthetic / test-on-real and the rankings.
-        scores: run TimeGAN's discriminative and predictive scores (small GRUs).
-        score_iterations: training batches of each score's GRU; default TimeGAN's
-            budget (2000 discriminator, 5000 predictor updates).
-        neighbours: nearest training series kept per synthetic series (paper: 3).
-        grid_rows: synthetic series shown in the nearest-neighbour figure.
-        max_cross_pairs: feature pairs compared for cross-feature correlation.
-        seed: seed of every random choice (splits, models).
-    """
-
-    statistic: Statistic = "sum"
-    max_lag: int | None = None
-    label_attribute: int | None = None
-    utility: bool = True
-    scores: bool = True
-    score_iterations: int | None = None
-    neighbours: int = 3
-    grid_rows: int = 4
-    max_cross_pairs: int = 6
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The critics (paper §4.3, appendix B): MLPs returning one score per example.
+"""The critics (paper §4.3, appendix B): MLPs returning one score per example, and PacGAN packing.
 
 Both are ``hidden_layers x (Dense(units) -> ReLU)`` then ``Dense(1)``, with no
 normalization layer, so each example's score depends on that example alone
@@ -12,24 +12,48 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from dg_tf.models.layers import MLP, piecewise_linear_relu
+from dg_tf.models.layers import MLP
 from dg_tf.seeding import derive_seed
 
-__all__ = ["Critic", "AttributeCritic"]
+__all__ = ["Critic", "AttributeCritic", "pack"]
+
+
+def pack(x: tf.Tensor, num_packing: int) -> tf.Tensor:
+    """PacGAN packing of a critic input: [B * k, d1, ...] -> [B, k * d1, ...].
+
+    Consecutive groups of k examples are concatenated along the first
+    non-batch axis (time for features, columns for attributes), as the original.
+    """
+    if num_packing == 1:
+        return x
+    shape = tf.shape(x)
+    return tf.reshape(x, tf.concat([[shape[0] // num_packing, num_packing * shape[1]], shape[2:]], 0))
 
 
 class _MLPCritic(keras.Model):
-    """The shared MLP; ``dtype`` (a Keras dtype policy) reaches every layer, scores are float32."""
+    """The shared MLP; ``dtype`` (a Keras dtype policy) reaches every layer, scores are float32.
+
+    Args:
+        hidden_layers / hidden_units: the MLP's hidden Dense+ReLU layers.
+        seed: seeds every kernel.
+    """
 
     def __init__(self, hidden_layers: int, hidden_units: int, seed: int, **kwargs):
         super().__init__(**kwargs)
+        self.hidden_layers = hidden_layers
+        self.hidden_units = hidden_units
+        self.seed = seed
         self.hidden = MLP(
-            hidden_layers, hidden_units, seed, activation=piecewise_linear_relu, dtype=self.dtype_policy
+            hidden_layers, hidden_units, seed, activation="piecewise_linear_relu", dtype=self.dtype_policy
         )
         self.score = keras.layers.Dense(
             1, kernel_initializer=keras.initializers.GlorotUniform(seed=derive_seed(seed, "score")),
             dtype=self.dtype_policy,
         )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "hidden_layers": self.hidden_layers, "hidden_units": self.hidden_units,
+                "seed": self.seed}
 
     def _score(self, x: tf.Tensor) -> tf.Tensor:
         return tf.cast(self.score(self.hidden(x)), tf.float32)

@@ -25,121 +25,41 @@ has ended: the passes it skips are the zeros the full rollout would mask them
 to, so the output is bitwise the same as without the early exit. On CPUs it
 runs the batch as independent groups of rows, each a whole forward pass with
 its own early exit, and the LSTM as ``TF1LSTM.run_inference`` (the attributes'
-part of its input projected once per series).
+part of its input projected once per series). Which of these runs is the
+:class:`~dg_tf.models.lstm.Kernels` the generator is given. Flags and lengths:
+:mod:`dg_tf.models.flags`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import keras
 import tensorflow as tf
 
-from dg_tf.config import DGConfig
+from dg_tf.config import ModelConfig
 from dg_tf.data.specs import Output, total_dim
 from dg_tf.encoding import LengthRule
-from dg_tf.models.layers import MLP, OutputHeads, TF1LSTM, discretize, row_split_sizes
+from dg_tf.models.flags import masked_steps, static_size, step_mask, steps_of, xla_masked_steps, xla_step_mask
+from dg_tf.models.layers import MLP, OutputHeads, discretize
+from dg_tf.models.lstm import TF1LSTM, Kernels, row_split_sizes
 from dg_tf.seeding import derive_seed
 
-__all__ = ["Generator", "generation_flags"]
+__all__ = ["Generator"]
 
 #: Generation runs the T passes in about this many chunks; after each it stops
 #: if every series has ended (more chunks: finer early exit, more ops).
 GENERATION_CHUNKS = 8
 
 
-def generation_flags(flag_probs: tf.Tensor) -> tf.Tensor:
-    """Recorded generation flags from the per-step flag softmax.
-
-    The original loop records the current flag (starting at 1) and then keeps
-    it only if the step's argmax is 0 ("continue"); so the step that says
-    "stop" is still active. Vectorised: an exclusive cumulative product.
-
-    Args:
-        flag_probs: float32 [B, L, 2] generation-flag probabilities.
-
-    Returns:
-        float32 [B, L], 1 up to and including the stop step, 0 afterwards.
-    """
-    keep_going = tf.cast(flag_probs[..., 0] >= flag_probs[..., 1], tf.float32)  # argmax == 0
-    return tf.math.cumprod(keep_going, axis=1, exclusive=True)
-
-
-def _batch_size(x: tf.Tensor, axis: int = 0) -> int | tf.Tensor:
-    """The size of ``x`` along ``axis``: a Python int when static (XLA then needs no value), else a tensor."""
-    return x.shape[axis] if x.shape[axis] is not None else tf.shape(x)[axis]
-
-
-def _steps(records: tf.Tensor, sample_len: int) -> tf.Tensor:
-    """Time-major pass records [P, B, S * D] -> per-step features [B, P*S, D]."""
-    passes, batch_size = records.shape[0], _batch_size(records, axis=1)
-    return tf.reshape(tf.transpose(records, [1, 0, 2]), [batch_size, passes * sample_len, -1])
-
-
-def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-               minimum: int):
-    """Generation flags of P passes of steps and the mask they imply (:func:`generation_flags`, per chunk).
-
-    Args:
-        features: float32 [B, P*S, D] the passes' steps (flag channels last,
-            unless ``fixed``).
-        alive: bool [B], the series has not ended before these passes.
-        sample_len: S.
-        first_step: index of the passes' first step in the whole series.
-        fixed, minimum: the model's :class:`LengthRule` (plain values: tf.function
-            caches its traces by them).
-
-    Returns:
-        mask bool [B, P*S, D] (feature channels: up to the series' end; flag
-        channels: up to the end of its last pass), gen_flags float32 [B, P*S]
-        and alive after the passes, bool [B].
-    """
-    batch_size, steps, width = _batch_size(features), features.shape[1], features.shape[2]
-    if fixed is not None:  # every series has the fixed length: no flag channels
-        active = tf.fill([batch_size], min(max(fixed - first_step, 0), steps))
-        ends = tf.tile(active[:, None], [1, width])
-        mask = tf.range(steps)[None, :, None] < ends[:, None, :]
-        gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
-        return mask, gen_flags, tf.fill([batch_size], first_step + steps < fixed)
-    stops = features[..., -1] > features[..., -2]  # the flag's argmax is 1: "stop"
-    allowed = first_step + tf.range(steps) >= minimum - 1  # no series ends before the shortest real one
-    stops = tf.cast(tf.logical_and(stops, allowed[None, :]), tf.int32)
-    first_stop = tf.argmax(tf.concat([stops, tf.ones([batch_size, 1], tf.int32)], axis=1), axis=1,
-                           output_type=tf.int32)  # = steps when it never stops
-    active = tf.where(alive, tf.minimum(first_stop + 1, steps), 0)  # recorded flags of each series
-    last_pass_end = (active + sample_len - 1) // sample_len * sample_len
-    ends = tf.concat([tf.tile(active[:, None], [1, width - 2]), tf.tile(last_pass_end[:, None], [1, 2])], axis=1)
-    mask = tf.range(steps)[None, :, None] < ends[:, None, :]
-    gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
-    return mask, gen_flags, tf.logical_and(alive, first_stop == steps)
-
-
-# Integer and select work only, which XLA fuses into one pass (TensorFlow's own
-# ops take several times longer); the activations (sigmoid/tanh, slower in XLA)
-# stay outside.
-@tf.function(jit_compile=True)
-def _masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-                  minimum: int):
-    """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``."""
-    features = _steps(records, sample_len)
-    mask, gen_flags, alive = _flag_mask(features, alive, sample_len, first_step, fixed, minimum)
-    return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
-
-
-@tf.function(jit_compile=True)
-def _step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-               minimum: int):
-    """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
-    mask, gen_flags, alive = _flag_mask(_steps(records, sample_len), alive, sample_len, first_step, fixed, minimum)
-    return tf.cast(mask, tf.float32), gen_flags, alive
-
-
 class Generator(keras.Model):
     """Attributes, min/max and features from noise (or from given attributes).
 
     Args:
-        config: the hyperparameters (noise widths, layer sizes, initial state, BatchNorm).
+        config: the model settings (noise widths, layer sizes, initial state,
+            BatchNorm, seed); nothing else of the run's configuration.
         feature_outputs: feature specs, the generation flag last (none with
             a fixed length).
         attribute_outputs: real attribute specs (may be empty).
@@ -148,7 +68,8 @@ class Generator(keras.Model):
         max_length: L.
         sample_len: S, dividing L.
         lengths: how lengths are decided (default: by the flags, any length).
-        fused_lstm: run the LSTM as ``BlockLSTM`` (``False`` where XLA compiles it).
+        kernels: how the LSTM and the flag masking run here
+            (:func:`~dg_tf.models.lstm.choose_kernels`).
         synchronized_batch_norm: BatchNorm statistics over the global batch of
             all replicas of a ``tf.distribute`` strategy.
         dtype: the Keras dtype policy of every layer (e.g. ``"mixed_bfloat16"``);
@@ -160,7 +81,7 @@ class Generator(keras.Model):
 
     def __init__(
         self,
-        config: DGConfig,
+        config: ModelConfig,
         feature_outputs: Sequence[Output],
         attribute_outputs: Sequence[Output],
         addi_outputs: Sequence[Output],
@@ -168,13 +89,13 @@ class Generator(keras.Model):
         sample_len: int,
         lengths: LengthRule = LengthRule(),
         *,
-        fused_lstm: bool = True,
+        kernels: Kernels = Kernels(),
         synchronized_batch_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         flagged = bool(feature_outputs) and feature_outputs[-1].is_gen_flag
-        if flagged != lengths.flags:
+        if flagged == (lengths.fixed is not None):
             raise ValueError("feature_outputs must end with the generation-flag output unless the length is fixed, "
                              "and only then")
         self.config = config
@@ -184,7 +105,8 @@ class Generator(keras.Model):
         self.addi_outputs = list(addi_outputs)
         self.max_length = max_length
         self.sample_len = sample_len
-        self.fused_lstm = fused_lstm
+        self.kernels = kernels
+        self.synchronized_batch_norm = synchronized_batch_norm
         self.num_rollouts = max_length // sample_len
         self.feature_dim = total_dim(self.feature_outputs)
         seed = config.seed
@@ -210,9 +132,8 @@ class Generator(keras.Model):
             )
         for i in range(config.feature_lstm_layers):  # named, not a list: see MLP
             setattr(self, f"lstm_{i}", TF1LSTM(
-                config.feature_lstm_units, derive_seed(seed, "lstm", i), fused=fused_lstm,
-                batch_splits=config.lstm_batch_splits,
-                dtype=self.dtype_policy,
+                config.feature_lstm_units, derive_seed(seed, "lstm", i), fused=kernels.fused_lstm,
+                batch_splits=kernels.batch_splits, xla_gates=kernels.xla_helpers, dtype=self.dtype_policy,
             ))
         self.feature_heads = OutputHeads(
             self.feature_outputs, derive_seed(seed, "feature_heads"), repeats=sample_len,
@@ -226,6 +147,28 @@ class Generator(keras.Model):
                     stddev=0.02, seed=derive_seed(seed, "learned_state")
                 ),
             )
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments as JSON values (:meth:`from_config` rebuilds the same network)."""
+        return {
+            **super().get_config(),
+            "config": self.config.to_dict(),
+            "feature_outputs": [o.to_dict() for o in self.feature_outputs],
+            "attribute_outputs": [o.to_dict() for o in self.attribute_outputs],
+            "addi_outputs": [o.to_dict() for o in self.addi_outputs],
+            "max_length": self.max_length,
+            "sample_len": self.sample_len,
+            "lengths": dataclasses.asdict(self.lengths),
+            "kernels": dataclasses.asdict(self.kernels),
+            "synchronized_batch_norm": self.synchronized_batch_norm,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Generator":
+        outputs = {name: [Output.from_dict(o) for o in config[name]]
+                   for name in ("feature_outputs", "attribute_outputs", "addi_outputs")}
+        return cls(**{**config, **outputs, "config": ModelConfig(**config["config"]),
+                      "lengths": LengthRule(**config["lengths"]), "kernels": Kernels(**config["kernels"])})
 
     def sample_noise(self, rng: tf.random.Generator, batch_size: int | tf.Tensor) -> dict[str, tf.Tensor]:
         """Draw every noise input of one forward pass from ``rng`` (all N(0, 1)).
@@ -258,7 +201,7 @@ class Generator(keras.Model):
 
     def _attributes(self, noise, attributes, training):
         """(soft, hard) attributes [B, A]: what the critics see, what conditions the LSTM."""
-        batch_size = _batch_size(noise["feature"])
+        batch_size = static_size(noise["feature"])
         if attributes is not None:
             real_soft = real_hard = tf.cast(attributes, tf.float32)
         elif self.attribute_outputs:
@@ -326,8 +269,8 @@ class Generator(keras.Model):
         ``early_exit`` the chunks after every series of a row group has ended
         are skipped (their output is the zeros they would be masked to).
 
-        Where the LSTM is not XLA-compiled (CPUs, float32), generation runs
-        the batch as ``config.lstm_batch_splits`` groups of rows
+        With ``kernels.inference_lstm`` (CPUs, float32), generation runs
+        the batch as ``kernels.batch_splits`` groups of rows
         (:func:`~dg_tf.models.layers.row_split_sizes`), each a whole forward
         pass with its own early exit, and the LSTM as
         :meth:`~dg_tf.models.layers.TF1LSTM.run_inference`, with the
@@ -344,8 +287,8 @@ class Generator(keras.Model):
         chunks = [per_chunk] * (self.num_rollouts // per_chunk)
         if self.num_rollouts % per_chunk:
             chunks.append(self.num_rollouts % per_chunk)
-        projected = self.fused_lstm and self.dtype_policy.compute_dtype == "float32"
-        sizes = row_split_sizes(noise["feature"].shape[0], self.config.lstm_batch_splits) if projected else None
+        projected = self.kernels.inference_lstm
+        sizes = row_split_sizes(noise["feature"].shape[0], self.kernels.batch_splits) if projected else None
         if sizes is None:
             return self._rollout(noise, attributes, False, chunks, early_exit, projected)
         noise_parts = {name: tf.split(value, sizes, axis=self.NOISE_BATCH_AXES[name]) for name, value in noise.items()}
@@ -367,7 +310,7 @@ class Generator(keras.Model):
         # float32 between the layers (Keras casts a mixed-precision call's inputs; the layers cast their own)
         noise = {name: tf.cast(value, tf.float32) for name, value in noise.items()}
         feature_noise = noise["feature"]
-        batch_size = _batch_size(feature_noise)
+        batch_size = static_size(feature_noise)
         all_soft, all_hard = self._attributes(noise, attributes, training)
         passes_noise = tf.transpose(feature_noise, [1, 0, 2])  # time-major [T, B, noise]
         if projected:  # the first layer's attribute columns, projected once; only the noise varies
@@ -440,10 +383,12 @@ class Generator(keras.Model):
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
         rule = (self.sample_len, first_step, self.lengths.fixed, self.lengths.minimum)
+        xla = self.kernels.xla_helpers
         if not training:
-            features, gen_flags, alive = _masked_steps(records, alive, *rule)
+            features, gen_flags, alive = (xla_masked_steps if xla else masked_steps)(records, alive, *rule)
             return features, gen_flags, alive, new_states
-        if not self.config.length_floor_in_training:
-            rule = rule[:3] + (1,)
-        mask, gen_flags, alive = _step_mask(tf.stop_gradient(records), alive, *rule)
-        return _steps(records, self.sample_len) * mask, gen_flags, alive, new_states
+        # The length floor applies when generating only: training sees the flags as the original does
+        # (the floor in training too gave worse length distributions, benchmarks/README.md).
+        rule = rule[:3] + (1,)
+        mask, gen_flags, alive = (xla_step_mask if xla else step_mask)(tf.stop_gradient(records), alive, *rule)
+        return steps_of(records, self.sample_len) * mask, gen_flags, alive, new_states

@@ -25,6 +25,9 @@ by suffix: ``.csv``, ``.csv.gz``, ``.parquet``, ``.pq``.
 
 Writes are atomic (a temporary file in the same folder, then a rename), so a
 reader never sees half a table and a failed write leaves the old file as it was.
+
+:func:`from_table_file` reads a table file and converts it in one call (what
+``python -m dg_tf.prepare`` and ``train --data FILE.csv`` do).
 """
 
 from __future__ import annotations
@@ -32,20 +35,25 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Hashable, Sequence
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
 
 import pandas as pd
 import pyarrow
 import pyarrow.parquet
 
+from dg_tf.data.dataset import Dataset
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write, open_regular
 from dg_tf.limits import label
 from dg_tf.tabular.dtypes import dtype_from_json, dtype_to_json
 from dg_tf.tabular.inference import column_label
+from dg_tf.tabular.frames import from_dataframe
 from dg_tf.tabular.schema import TableSchema
 
-__all__ = ["TABLE_FORMATS", "table_format", "read_table", "write_table", "parse_datetimes"]
+__all__ = ["TABLE_FORMATS", "from_table_file", "is_table_file", "table_format", "read_table", "write_table",
+           "parse_datetimes", "parse_time_text"]
 
 #: File suffix -> format.
 TABLE_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -67,6 +75,60 @@ def table_format(path: str | os.PathLike[str]) -> str:
     raise DataFormatError(
         os.fspath(path), "file name", None, f"unknown table suffix; expected one of {', '.join(TABLE_FORMATS)}"
     )
+
+
+def is_table_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a CSV or Parquet file (by its suffix); anything else is a dataset folder."""
+    return os.fspath(path).lower().endswith(tuple(TABLE_FORMATS))
+
+
+def from_table_file(path: str | os.PathLike[str], **options: Any) -> tuple[Dataset, TableSchema]:
+    """Read the table at ``path`` and convert it with :func:`~dg_tf.tabular.from_dataframe`.
+
+    A CSV is read with leading zeros kept (``"007"`` stays an id) and a text
+    time column parsed (:func:`parse_time_text`).
+
+    Args:
+        path: a CSV or Parquet file.
+        options: :func:`~dg_tf.tabular.from_dataframe`'s keyword arguments
+            (``source`` defaults to ``path``).
+
+    Raises:
+        DataFormatError: the file or the table breaks a rule (named).
+        ConfigError: an option has an invalid value.
+    """
+    where = os.fspath(path)
+    frame = parse_time_text(read_table(path, keep_leading_zeros=True), options.get("time_column"), where)
+    return from_dataframe(frame, **{"source": where, **options})
+
+
+def parse_time_text(frame: pd.DataFrame, time_column: Hashable | None, where: str) -> pd.DataFrame:
+    """A CSV holds times as text: numbers (e.g. zero-padded steps), durations or ISO 8601 datetimes.
+
+    Mixed UTC offsets (a daylight saving change) are converted to UTC;
+    anything else is left for :func:`~dg_tf.tabular.from_dataframe` to accept
+    or report.
+
+    Raises:
+        DataFormatError: a text time column with a value that is neither a
+            number, a duration nor an ISO 8601 date/time, or a word among
+            numbers (the index is its row).
+    """
+    if time_column is None or time_column not in frame or not pd.api.types.is_string_dtype(frame[time_column]):
+        return frame
+    text = frame[time_column]
+    numbers = pd.to_numeric(text, errors="coerce")
+    is_number = numbers.notna().to_numpy()
+    if is_number.all():
+        return frame.assign(**{time_column: numbers})
+    if is_number.sum() * 2 >= len(is_number):
+        row = int(np.argmin(is_number))
+        raise DataFormatError(where, column_label(time_column), row,
+                              f"mixed types: {text.iloc[row]!r} among numbers; every time must be a number")
+    try:  # durations as pandas writes them: "0 days 00:20:30"
+        return frame.assign(**{time_column: pd.to_timedelta(text)})
+    except ValueError:
+        return frame.assign(**{time_column: parse_datetimes(text, time_column, where)})
 
 
 def read_table(

@@ -8,8 +8,8 @@ writes inside its run folder:
   layout, readable by :func:`dg_tf.load_dataset` and the original code;
 - ``table_schema.json``: the fitted :class:`~dg_tf.tabular.schema.TableSchema`
   that turns these arrays, or generated ones, back into the input's table;
-- ``dg_config.json``: the ``sample_len`` the table was padded for, which
-  ``python -m dg_tf.train`` uses as its default.
+- ``dg_config.json``: the ``sample_len`` the table was padded for (the
+  schema's), which ``python -m dg_tf.train`` uses as its default.
 
 The files are written into a staging folder and moved into place only when
 all of them are complete (:func:`dg_tf.fileio.atomic_folder`), so a failure
@@ -28,6 +28,7 @@ import numpy as np
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import save_dataset
+from dg_tf.data.validation import check_sample_len
 from dg_tf.fileio import atomic_folder, atomic_write
 from dg_tf.tabular.schema import TableSchema
 
@@ -72,7 +73,6 @@ def save_prepared(
     dataset: Dataset,
     schema: TableSchema,
     *,
-    sample_len: int,
     test_fraction: float = 0.0,
     seed: int = 0,
 ) -> None:
@@ -81,15 +81,16 @@ def save_prepared(
     Args:
         path: the folder (created if needed; other files in it are kept).
         dataset: what :func:`~dg_tf.tabular.frames.from_dataframe` returned.
-        schema: its schema.
-        sample_len: S the data was padded for (its length is a multiple of S).
+        schema: its schema; with a ``sample_len`` (the data's length is a
+            multiple of it), ``dg_config.json`` recommends it.
         test_fraction: fraction of series held out as ``data_test.npz`` (with
             0, a ``data_test.npz`` left in an earlier prepared folder, one
             with a schema, is removed: it would not match the new schema).
         seed: seed of that split.
     """
-    if dataset.max_length % sample_len:
-        raise ValueError(f"length {dataset.max_length} is not a multiple of sample_len={sample_len}")
+    sample_len = schema.sample_len
+    if sample_len is not None:
+        check_sample_len(dataset.max_length, sample_len, os.fspath(path))
     train, test = split_series(dataset, test_fraction, seed)
     path = Path(path)
     stale = path / "data_test.npz"
@@ -99,15 +100,16 @@ def save_prepared(
         if test is not None:
             save_dataset(staging, test, split="test")
         schema.save(staging / SCHEMA_FILE)
-        with atomic_write(staging / DATASET_CONFIG_FILE, "w") as handle:
-            json.dump({"sample_len": sample_len}, handle, indent=2)
+        if sample_len is not None:
+            with atomic_write(staging / DATASET_CONFIG_FILE, "w") as handle:
+                json.dump({"sample_len": sample_len}, handle, indent=2)
     if test is None and stale.exists():
         if prepared_before:
             stale.unlink()
             logger.info("removed the stale %s of the earlier preparation", stale)
         else:
             logger.warning("%s was there before and does not match the new data; it was left as it was", stale)
-    logger.info("prepared %s: %d training series%s, length %d (sample_len %d), schema %s", path,
+    logger.info("prepared %s: %d training series%s, length %d (sample_len %s), schema %s", path,
                 train.num_samples, "" if test is None else f" and {test.num_samples} test series",
                 dataset.max_length, sample_len, SCHEMA_FILE)
 

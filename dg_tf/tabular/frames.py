@@ -29,17 +29,23 @@ time). Arrays without these extras (generated data) get new ids: ``0..N-1``
 in the id column's dtype for numeric ids (``int64`` if that dtype cannot
 number N series, e.g. 300 series and ``uint8`` ids), ``"synthetic-0"``, ...
 otherwise; their times start at the table's most common start.
+
+This module is longer than 400 lines because it holds the two conversions,
+:func:`from_dataframe` and its exact inverse :func:`to_dataframe`, with the
+checks of both; the column kinds, missing values, regrouping and time axis are
+already their own modules.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from dg_tf.config import padding_sample_len
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import total_dim
 from dg_tf.data.validation import validate_dataset
@@ -88,7 +94,7 @@ def from_dataframe(
     continuous_columns: Iterable[Hashable] | None = None,
     style: str = "long",
     max_length: int | None = None,
-    sample_len: int | None = None,
+    sample_len: int | Literal["auto"] | None = None,
     missing: str = "error",
     long_series: str = "error",
     integer_discrete_max_levels: int | None = None,
@@ -115,7 +121,9 @@ def from_dataframe(
         style: ``"long"`` or ``"wide"``.
         max_length: longest series kept; ``None``: the longest in the table.
         sample_len: if given, L is ``max_length`` rounded up to a multiple of
-            it (padding with generation flag 0; nothing is truncated).
+            it (padding with generation flag 0; nothing is truncated);
+            ``"auto"``: the S of about 50 LSTM passes over ``max_length``
+            (:func:`~dg_tf.config.padding_sample_len`), recorded in the schema.
         missing: ``"error"``, ``"drop"`` or ``"interpolate"`` (see
             :mod:`~dg_tf.tabular.missing`).
         long_series: ``"error"``, ``"truncate"`` or ``"split"`` for series
@@ -192,6 +200,8 @@ def from_dataframe(
             f"the table has {grouped.num_series} series{dropped}; DoppelGANger needs at least 2 series to learn "
             "a distribution",
         )
+    if sample_len == "auto":
+        sample_len = padding_sample_len(cap)
     padded = -(-cap // sample_len) * sample_len if sample_len else cap
 
     attributes = tuple(
@@ -263,7 +273,8 @@ def _check_options(
         if value not in allowed:
             raise ConfigError(f"{name}={value!r} must be one of {', '.join(map(repr, allowed))}")
     _check_positive("max_length", max_length)
-    _check_positive("sample_len", sample_len)
+    if sample_len != "auto":
+        _check_positive("sample_len", sample_len)
     _check_positive("integer_discrete_max_levels", integer_discrete_max_levels)
     if style == "wide" and time_column is not None:
         raise ConfigError(

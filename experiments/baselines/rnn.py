@@ -33,7 +33,8 @@ import tensorflow as tf
 
 from dg_tf.data.specs import Output
 from dg_tf.errors import DGError
-from dg_tf.models.layers import OutputHeads, TF1LSTMCell
+from dg_tf.models.layers import OutputHeads
+from dg_tf.models.lstm import TF1LSTMCell
 from dg_tf.seeding import derive_seed
 from experiments.baselines.common import (
     GaussianRecord,

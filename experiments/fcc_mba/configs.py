@@ -1,6 +1,6 @@
 """The model configurations of the FCC MBA experiments.
 
-- :func:`paper_config`: the original MBA configuration (ORIGINAL_DG_SPEC.md §6,
+- :func:`paper_config`: the original MBA configuration (the original's
   ``example_training/config.py``): no auxiliary critic, no
   auto-normalization, sample_len from the grid {1, 4, 8}, every other
   hyperparameter the paper's default (:class:`~dg_tf.config.DGConfig`). The
@@ -48,7 +48,7 @@ _AR_STEPS_PER_EPOCH = 324
 
 
 def paper_config(sample_len: int, epochs: int, seed: int) -> DGConfig:
-    """The original MBA configuration: no auxiliary critic, no auto-normalization (ORIGINAL_DG_SPEC.md §6)."""
+    """The original MBA configuration: no auxiliary critic, no auto-normalization."""
     return DGConfig(sample_len=sample_len, epochs=epochs, seed=seed, use_aux_critic=False, self_norm=False,
                     figure_every=0)
 

@@ -44,9 +44,8 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.data.loading import load_dataset
 from dg_tf.data.specs import continuous_columns
 from dg_tf.evaluation import ColumnNames, autocorrelation_per_feature, dataset_names
-from dg_tf.privacy_accounting import PRIVACY_FILE, PrivacyReport
 from dg_tf.seeding import derive_seed
-from evaluation.common import markdown_table, save_figure, save_table
+from paper.common import markdown_table, save_figure, save_table
 from experiments.common import (
     dg_overrides,
     experiment_parser,
@@ -146,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for label, config in configs.items():
         run_dir = out / "runs" / label.replace("=", "_").replace(" ", "_")
         model, seconds = train_dg(real, config, run_dir, str(args.data))
-        privacy = PrivacyReport.load(run_dir / PRIVACY_FILE) if config.dp_noise_multiplier is not None else None
+        privacy = model.privacy
         epsilon = math.inf if privacy is None else privacy.epsilon
         synthetic = model.generate(real.num_samples, seed=derive_seed(args.seed, "generate", label))
         fidelity = metrics.fidelity(real, synthetic, names)

@@ -8,8 +8,7 @@
   DSL and cable rows; the category names are not published with the arrays,
   so every category is reported, by index, plus ``all`` (every series).
 - **ACF-MSE** (Table 3, Fig. 1) per continuous feature column and their mean
-  (the shared evaluation notes: ping loss is ~98% zeros, so its curve is ~1
-  and dominates the mean).
+  (ping loss is ~98% zeros, so its curve is ~1 and dominates the mean).
 - **Attribute marginals** (Fig. 10/19): total variation of each attribute's
   category frequencies.
 

@@ -7,7 +7,7 @@
 Reads the triple that ``python -m data.converters.gcut`` writes (variable
 length up to 2500 five-minute records of 9 resource measurements in [0, 1];
 one attribute, the end event type, 4 categories) and trains DG with the
-original google configuration (ORIGINAL_DG_SPEC.md §6,
+original google configuration (the original's
 ``example_training/config.py``): sample_len 10 (grid 1, 5, 10), 400 epochs,
 **no auxiliary critic and no auto-normalization**, the paper's defaults
 otherwise (``--dg-overrides '{"use_aux_critic": true}'`` turns on the critic

@@ -7,7 +7,7 @@
 Reads the triple that ``python -m data.converters.wwt`` writes (550 daily
 page views in [-1, 1] after log1p, one feature; domain 9, access 3, agent 2
 one-hot) and trains DG with the original web configuration
-(ORIGINAL_DG_SPEC.md §6, ``example_training/config.py``): sample_len 10,
+(the original's ``example_training/config.py``): sample_len 10,
 auxiliary critic and auto-normalization on, 400 epochs, the paper's defaults
 otherwise. Then :func:`dg_tf.evaluation.evaluate` (report under ``report/``)
 and the WWT claims:
@@ -40,13 +40,13 @@ from dg_tf.evaluation import ColumnNames, forecasting_ranking, tstr_forecasting
 from dg_tf.evaluation.report import split_in_two
 from dg_tf.evaluation.utility import REGRESSORS
 from dg_tf.seeding import derive_seed
-from evaluation.common import real_train_test
+from paper.common import real_train_test
 from experiments.common import Claim, add_dataset_arguments, dataset_experiment, experiment_parser
 
 logger = logging.getLogger("experiments.wwt.run")
 
 PROG = "experiments.wwt.run"
-#: The original web configuration (ORIGINAL_DG_SPEC.md §6); epochs and sample_len come from the flags.
+#: The original web configuration; epochs and sample_len come from the flags.
 PAPER_EPOCHS = 400
 PAPER_SAMPLE_LEN = 10
 PAPER_HORIZON = 50

@@ -3,8 +3,8 @@
 Paper §6.2, Fig. 15 (WWT): the attacker scores real series with the trained
 critic, sorts the scores and guesses that the top N_train series were training
 samples; the success rate is the fraction of those guesses that are right
-(:func:`dg_tf.evaluation.privacy.membership_inference_attack`; ORIGINAL_DG_SPEC.md
-§8). Random guessing gives 50% when members and non-members are equally many;
+(:func:`dg_tf.evaluation.privacy.membership_inference_attack`, the original
+maintainers' attack). Random guessing gives 50% when members and non-members are equally many;
 the paper found 51% with 50,000 training series and 99.5% with 200.
 
 Each ``--run RUN_DIR[:DATA_DIR]`` is a finished ``python -m dg_tf.train`` run
@@ -22,7 +22,7 @@ Prints one row per run, sorted by training-set size. With ``--out``:
 ``fig15_membership.png`` (success rate vs training-set size, runs as dots,
 the median per size as a line, and the chance line).
 
-    python -m evaluation.fig15_membership_inference --run runs/w200:data/WWT_200 --run runs/w2000:data/WWT_2000 \\
+    python -m paper.fig15_membership_inference --run runs/w200:data/WWT_200 --run runs/w2000:data/WWT_2000 \\
         --out figs
 """
 
@@ -47,11 +47,11 @@ from dg_tf.evaluation.figures import REAL_COLOR
 from dg_tf.evaluation.privacy import membership_inference_attack
 from dg_tf.model import DoppelGANger
 from dg_tf.seeding import derive_seed
-from evaluation.common import build_parser, output_dir, print_table, save_figure, save_json, save_table
+from paper.common import build_parser, output_dir, print_table, save_figure, save_json, save_table
 
-logger = logging.getLogger("evaluation.fig15")
+logger = logging.getLogger("paper.fig15")
 
-PROG = "evaluation.fig15_membership_inference"
+PROG = "paper.fig15_membership_inference"
 SIZE = "training series"
 SUCCESS = "success rate (%)"
 CHANCE = "chance (%)"

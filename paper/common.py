@@ -7,8 +7,8 @@ Every script reads
   ``data_{split}.npz``), split ``--split`` (default ``train``, the data the
   generators were trained on);
 - the folder's held-out split ``--holdout-split`` (default ``test``) when the
-  file exists: the real-vs-real *floor* of the shared README's evaluation notes
-  (two real samples are never at distance 0) and A' of the paper's Fig. 12;
+  file exists: the real-vs-real *floor* (two real samples are
+  never at distance 0) and A' of the paper's Fig. 12;
 - ``--synthetic NAME=FILE`` (repeatable): generated ``.npz`` files in the same
   layout, e.g. ``RUN/synthetic.npz`` of ``python -m dg_tf.train``;
 - ``--names FILE.json`` (default ``DIR/conversion.json``, written by
@@ -109,7 +109,7 @@ def build_parser(
     """A parser with the flags every script shares (``--real``, ``--synthetic``, ``--out``, ...).
 
     Args:
-        prog: the module, e.g. ``"evaluation.table2_w1_by_category"``.
+        prog: the module, e.g. ``"paper.table2_w1_by_category"``.
         doc: the script's docstring; its first line is the description.
         synthetic: add the usual repeatable ``--synthetic NAME=FILE``.
         real_required: ``--real`` must be given.

@@ -1,8 +1,10 @@
-"""DP-SGD for the critics (paper §6.2; Abadi et al. 2016), as graph-friendly functions.
+"""DP-SGD for the critics (paper §6.2; Abadi et al. 2016): the differentially private critic update.
 
-The original applied TensorFlow Privacy's ``DPAdamGaussianOptimizer`` to both
-critics with one example per microbatch (ORIGINAL_DG_SPEC.md §7). Here, per
-critic update:
+:class:`DPCriticUpdate` is the variant of a critic round that
+:class:`~dg_tf.training.step.GANStep` runs when ``dp_noise_multiplier`` is
+set: both critics are updated on one Poisson sample of the real data. The
+original applied TensorFlow Privacy's ``DPAdamGaussianOptimizer`` to both
+critics with one example per microbatch. Here, per critic round:
 
 1. :func:`poisson_sample`: every real example joins the batch independently
    with probability q (a variable batch size, as the accountant assumes).
@@ -15,7 +17,7 @@ critic update:
    gradient penalty is taken at ``real_i + alpha_i (fake_i - real_i)``, so the
    penalty's dependence on ``real_i`` lies inside the clipped gradient.
    ``fake_i`` is a generated series paired with example i (drawn uniformly
-   from the step's generated batch by the trainer): it depends on no real
+   from the step's generated batch): it depends on no real
    data, and since the pairs are i.i.d. the sum below has the usual
    one-example sensitivity.
 4. :func:`clip_per_example`: each example's gradient (over all of that
@@ -31,13 +33,19 @@ generated data (post-processing). Accounting: :mod:`dg_tf.privacy_accounting`.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import tensorflow as tf
 
+from dg_tf.config import DGConfig
 from dg_tf.losses import gradient_penalty_per_example, interpolate
+from dg_tf.privacy_accounting import sampling_probability
+
+if TYPE_CHECKING:
+    from dg_tf.training.step import CriticSlot
 
 __all__ = [
+    "DPCriticUpdate",
     "chunk_size",
     "clip_per_example",
     "masked_sum",
@@ -142,3 +150,85 @@ def noisy_average(
     """``(sum + N(0, (sigma C)^2)) / expected_batch_size`` for each summed clipped gradient."""
     stddev = noise_multiplier * l2_clip
     return [(s + stddev * rng.normal(tf.shape(s))) / expected_batch_size for s in summed]
+
+
+class DPCriticUpdate:
+    """One DP-SGD update of each critic, both on the same Poisson sample (a critic round with DP).
+
+    Args:
+        config: ``batch_size`` (the expected sample size), ``dp_noise_multiplier``, ``dp_l2_clip``.
+        num_examples: N, the real rows.
+
+    Attributes:
+        sampling_probability: q = batch_size / N.
+        expected_batch_size: q N, the divisor of the noisy sum.
+        chunk_size: slots processed at once (:func:`chunk_size`).
+    """
+
+    def __init__(self, config: DGConfig, num_examples: int):
+        self.config = config
+        self.num_examples = num_examples
+        self.sampling_probability = sampling_probability(config.batch_size, num_examples)
+        self.expected_batch_size = self.sampling_probability * num_examples
+        self.chunk_size = chunk_size(self.expected_batch_size, self.sampling_probability, num_examples)
+
+    def __call__(
+        self,
+        critics: Sequence["CriticSlot"],
+        real_data: tuple[tf.Tensor, tf.Tensor],
+        fake: tuple[tf.Tensor, tf.Tensor],
+        rng: tf.random.Generator,
+    ) -> dict[str, tf.Tensor]:
+        """Update every critic on one Poisson sample of ``real_data``; returns their logs.
+
+        The sample is processed in chunks of :attr:`chunk_size` slots (a
+        ``tf.while_loop``; padded slots masked), each real example paired
+        with a generated one drawn uniformly from ``fake``.
+
+        Args:
+            critics: the critics and their optimizers.
+            real_data: all real rows, features float32 [N, L, D] and attributes [N, A].
+            fake: the step's generated features [batch_size, L, D] and attributes [batch_size, A].
+            rng: the run's generator (sample, pairing, penalty mixing, noise).
+        """
+        c = self.config
+        real_features, real_attributes = real_data
+        fake_features, fake_attributes = fake
+        index = poisson_sample(rng, self.num_examples, self.sampling_probability)
+        count = tf.shape(index, out_type=tf.int64)[0]
+        slots = self.chunk_size
+        num_chunks = (count + slots - 1) // slots
+
+        def chunk_sums(chunk, grad_sums, term_sums):
+            slot = chunk * slots + tf.range(slots, dtype=tf.int64)
+            mask = tf.cast(slot < count, tf.float32)
+            rows = tf.gather(index, tf.minimum(slot, count - 1))
+            partners = rng.uniform([slots], 0, c.batch_size, dtype=tf.int64)
+            real = (tf.gather(real_features, rows), tf.gather(real_attributes, rows))
+            fake = (tf.gather(fake_features, partners), tf.gather(fake_attributes, partners))
+            new_grad_sums, new_term_sums = [], []
+            for critic, grad_sum, term_sum in zip(critics, grad_sums, term_sums):
+                grads, terms = per_example_critic_gradients(
+                    critic.network, critic.network.trainable_variables, critic.inputs(real), critic.inputs(fake),
+                    rng.uniform([slots]), critic.penalty_weight,
+                )
+                clipped, _ = clip_per_example(grads, c.dp_l2_clip)
+                new_grad_sums.append([s + masked_sum(g, mask) for s, g in zip(grad_sum, clipped)])
+                new_term_sums.append(term_sum + masked_sum(terms, mask))
+            return chunk + 1, new_grad_sums, new_term_sums
+
+        start = (
+            tf.constant(0, tf.int64),
+            [[tf.zeros_like(v) for v in critic.network.trainable_variables] for critic in critics],
+            [tf.zeros([3]) for _ in critics],
+        )
+        _, grad_sums, term_sums = tf.while_loop(lambda chunk, *_: chunk < num_chunks, chunk_sums, start)
+        sampled = tf.maximum(tf.cast(count, tf.float32), 1.0)
+        logs: dict[str, tf.Tensor] = {}
+        for critic, grad_sum, term_sum in zip(critics, grad_sums, term_sums):
+            grads = noisy_average(grad_sum, rng, c.dp_noise_multiplier, c.dp_l2_clip, self.expected_batch_size)
+            critic.optimizer.apply_gradients(zip(grads, critic.network.trainable_variables))
+            real_mean, fake_mean, penalty = tf.unstack(term_sum / sampled)
+            loss = fake_mean - real_mean + critic.penalty_weight * penalty
+            logs.update(critic.logs(loss, real_mean, fake_mean, penalty))
+        return logs

@@ -9,6 +9,9 @@ its own file in an output folder: ``part-00000.npz``, ``part-00001.npz``, ...
 in memory at a time; with ``--attributes`` the conditioning rows are read
 from the ``.npz`` shard by shard too (:func:`iter_attribute_chunks`).
 
+The run is identified by :meth:`~dg_tf.run.RunFolder.fingerprint`; the
+conditioning attributes are read by :mod:`dg_tf.data.attribute_files`.
+
 Determinism: shard ``i`` is ``model.generate(rows_i, seed=derive_seed(seed,
 "shard", i))``, so the output depends only on (run, seed, K, N); it is *not*
 the same as one ``generate(N, seed)`` call (each shard has its own noise
@@ -31,33 +34,34 @@ yet listed). A shard-named file that no manifest of ours claims and that this
 generation would write (e.g. the user's own ``part-00000.csv``) is refused,
 ``overwrite`` or not; an unreadable or foreign ``manifest.json`` too. A plan
 may have at most ``DG_TF_MAX_SHARDS`` shards (the manifest lists them all).
+
+This module is a little longer than 400 lines: the plan, the manifest and the
+writer share the rules of which files are ours; split apart, the safety
+argument above would span three files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import math
 import re
 import time
 from pathlib import Path
-from typing import IO, Any, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from dg_tf.cli import format_duration
+from dg_tf.data.attribute_files import attribute_rows, check_attribute_file, iter_attribute_chunks
 from dg_tf.data.dataset import Dataset
-from dg_tf.data.loading import NpyMember, open_npz, save_npz
+from dg_tf.data.loading import save_npz
 from dg_tf.data.specs import Output
-from dg_tf.data.validation import validate_attributes
 from dg_tf.errors import ConfigError, DataFormatError
-from dg_tf.fileio import atomic_write, read_json
-from dg_tf.limits import SHARDS, brief
-from dg_tf.model import CONFIG_FILE, MODEL_FILE, WEIGHTS_PREFIX
+from dg_tf.fileio import atomic_write, file_sha256, read_json
+from dg_tf.limits import SHARDS, format_duration
 from dg_tf.seeding import derive_seed
 from dg_tf.tabular import SERIES_ID, TableSchema, to_dataframe, write_table
 from dg_tf.tabular.dtypes import is_integer_dtype
@@ -67,11 +71,6 @@ __all__ = [
     "ShardPlan",
     "ShardProgress",
     "generate_shards",
-    "iter_attribute_chunks",
-    "attribute_rows",
-    "check_attribute_file",
-    "run_fingerprint",
-    "file_sha256",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,7 +79,6 @@ MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "dg_tf-shards-1"
 #: File suffix of a shard, per output format.
 SHARD_SUFFIX = {"npz": ".npz", "csv": ".csv", "parquet": ".parquet"}
-_ATTRIBUTE_KEY = "data_attribute"
 #: What :func:`~dg_tf.fileio.atomic_write` leaves behind when killed while writing a shard or the manifest.
 _STALE_TEMP = re.compile(r"^\.(part-\d+\.(npz|csv|parquet)|manifest\.json)\.[0-9a-f]{12}\.tmp$")
 _SHARD_FILE = re.compile(r"^part-(\d+)\.(npz|csv|parquet)$")
@@ -102,7 +100,7 @@ class ShardPlan:
     """What to generate: the settings that decide every byte of the output.
 
     Attributes:
-        run_fingerprint: :func:`run_fingerprint` of the model folder.
+        run_fingerprint: :meth:`~dg_tf.run.RunFolder.fingerprint` of the model folder.
         seed: the base seed; shard ``i`` uses ``derive_seed(seed, "shard", i)``.
         num: N, the total number of series.
         shard_size: K, series per shard (the last shard holds the rest).
@@ -162,117 +160,6 @@ def _names_shard(name: str, num_shards: Any, file_format: Any) -> bool:
     digits, suffix = match.groups()
     return suffix == file_format and len(digits) == _width(num_shards) and int(digits) < num_shards
 
-
-def run_fingerprint(directory: str | Path) -> str:
-    """SHA-256 of a model folder's ``config.json``, ``model.json`` and ``weights/`` files.
-
-    Identifies the trained model (not its location), so that a resumed
-    generation can tell it still samples from the same weights.
-    """
-    directory = Path(directory)
-    weights = directory / WEIGHTS_PREFIX
-    files = [directory / CONFIG_FILE, directory / MODEL_FILE,
-             *sorted(p for p in weights.parent.glob(weights.name + "*") if p.is_file())]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.relative_to(directory).as_posix().encode() + b"\0")
-        digest.update(file_sha256(file).encode())
-    return digest.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read 1 MiB at a time."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# ============================================================================ attributes
-
-
-@contextlib.contextmanager
-def _attribute_member(path: Path) -> Iterator[tuple[IO[bytes], NpyMember]]:
-    """The ``data_attribute`` array of an ``.npz``: its stream at the array data, and its header."""
-    where = str(path)
-    with open_npz(path) as (archive, members):
-        member = members.get(_ATTRIBUTE_KEY)
-        if member is None:
-            raise DataFormatError(where, _ATTRIBUTE_KEY, None, "missing array")
-        if len(member.shape) != 2 or member.dtype.kind not in "biuf":
-            raise DataFormatError(where, _ATTRIBUTE_KEY, None,
-                                  f"must be a numeric [N, A] array, got shape {brief(member.shape)} dtype {member.dtype}")
-        with member.open(archive) as stream:
-            yield stream, member
-
-
-def attribute_rows(path: str | Path) -> tuple[int, int]:
-    """``(N, A)``, the shape of an ``.npz``'s ``data_attribute`` array, read from its header only.
-
-    Raises:
-        DataFormatError: the file is missing, not an ``.npz``, lacks
-            ``data_attribute`` or that array is not a numeric matrix.
-    """
-    with _attribute_member(Path(path)) as (_, member):
-        return member.shape[0], member.shape[1]
-
-
-def iter_attribute_chunks(path: str | Path, rows: int) -> Iterator[np.ndarray]:
-    """The ``data_attribute`` array [N, A] of an ``.npz``, ``rows`` rows at a time, in order.
-
-    Reads the (possibly compressed) zip member as a stream, so at most one
-    chunk is in memory (a Fortran-ordered array is read whole).
-
-    Args:
-        path: the ``.npz``.
-        rows: rows per chunk (the last chunk holds the rest).
-
-    Yields:
-        float32 [rows, A] chunks.
-
-    Raises:
-        DataFormatError: as :func:`attribute_rows`, or the array is truncated.
-    """
-    with _attribute_member(Path(path)) as (stream, member):
-        shape, dtype = member.shape, member.dtype
-        n, width = shape
-        whole = None
-        if member.fortran_order:
-            whole = np.frombuffer(stream.read(), dtype=dtype).reshape(shape, order="F")
-        for start in range(0, n, rows):
-            count = min(rows, n - start)
-            if whole is not None:
-                chunk = whole[start:start + count]
-            else:
-                data = stream.read(count * width * dtype.itemsize)
-                if len(data) != count * width * dtype.itemsize:
-                    raise DataFormatError(str(path), "data_attribute", start, "array data is truncated")
-                chunk = np.frombuffer(data, dtype=dtype).reshape(count, width)
-            yield chunk.astype(np.float32)
-
-
-def _check_chunk(chunk: np.ndarray, start: int, outputs: list[Output], path: Path) -> None:
-    """:func:`validate_attributes` on rows ``start:start+len(chunk)``, errors indexed in the whole file."""
-    try:
-        validate_attributes(chunk, outputs, str(path))
-    except DataFormatError as err:
-        index = err.index
-        if isinstance(index, tuple) and index:
-            index = (index[0] + start, *index[1:])
-        elif isinstance(index, (int, np.integer)):
-            index = int(index) + start
-        raise DataFormatError(str(path), err.array, index, err.rule) from None
-
-
-def check_attribute_file(path: str | Path, outputs: list[Output], rows: int) -> None:
-    """Validate every row of an ``.npz``'s ``data_attribute`` against ``outputs``, ``rows`` at a time.
-
-    Raises:
-        DataFormatError: the first bad row, indexed in the whole file.
-    """
-    for number, chunk in enumerate(iter_attribute_chunks(path, rows)):
-        _check_chunk(chunk, number * rows, outputs, Path(path))
 
 
 # ============================================================================ progress

@@ -3,8 +3,8 @@
 Paper §5.2, Table 3 (the quantitative form of Fig. 1): the MSE between DG's
 autocorrelation curve of the real series and that of the generated series,
 over lags 1 .. MAX_LAG-1 (default L - 2), one row per synthetic set, plus the
-held-out real split (the floor). The shared evaluation notes ask for it per
-feature as well as averaged: a mostly constant real feature (MBA ping loss)
+held-out real split (the floor). It is given per feature as well as
+averaged: a mostly constant real feature (MBA ping loss)
 has a curve of about 1 under DG's definition, and small synthetic noise on it
 dominates the mean. So there is one column per continuous feature column
 (``--feature``, repeatable; default all) and their mean. Variable-length
@@ -12,7 +12,7 @@ series count only their active steps (:mod:`dg_tf.evaluation.autocorrelation`).
 
 With ``--out``: ``table3.csv``.
 
-    python -m evaluation.table3_acf_mse --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
+    python -m paper.table3_acf_mse --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 
 from dg_tf.cli import run_main
 from dg_tf.evaluation.autocorrelation import acf_mse_per_feature
-from evaluation.common import (
+from paper.common import (
     build_parser,
     load_inputs,
     output_dir,
@@ -35,9 +35,9 @@ from evaluation.common import (
     shared_max_lag,
 )
 
-logger = logging.getLogger("evaluation.table3")
+logger = logging.getLogger("paper.table3")
 
-PROG = "evaluation.table3_acf_mse"
+PROG = "paper.table3_acf_mse"
 MEAN = "mean"
 
 

@@ -1,0 +1,78 @@
+"""The command line: one thin module per command (parse flags, call the library, log where things went).
+
+``python -m dg_tf.<command>`` runs the shim ``dg_tf/<command>.py``, which runs
+``main`` of :mod:`dg_tf.cli.<command>` through :func:`run_main`: logging set
+up, and every :class:`~dg_tf.errors.DGError` or ``OSError`` one line on stderr
+with exit status 2. Flags that set hyperparameters are derived from
+:class:`~dg_tf.config.DGConfig` (:mod:`~dg_tf.cli.config_flags`) and the table
+flags from :func:`~dg_tf.tabular.from_dataframe`
+(:mod:`~dg_tf.cli.table_flags`), so no default is written twice.
+
+Nothing a command imports before its flags are checked loads TensorFlow:
+``--help`` and a flag error answer at once. The commands that train or
+generate then set TensorFlow's CPU threading
+(:func:`~dg_tf.runtime.configure_cpu_threads`) before it runs an op.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import typing
+from pathlib import Path
+from typing import Callable, Sequence
+
+from dg_tf.errors import ConfigError, DGError
+from dg_tf.limits import brief
+
+__all__ = ["comma_list", "entry_point", "fail", "repo_data_dir", "run_main"]
+
+
+def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> int:
+    """Run a command's ``main`` with logging set up; errors become one line and exit status 2.
+
+    Returns:
+        The exit status: 0, 2 for a :class:`DGError` or ``OSError``, 130 when interrupted.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-sharding chatter
+    try:
+        _check_utf8(sys.argv[1:] if argv is None else argv)
+        main(argv)
+    except (DGError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def entry_point(module: str, main: Callable[[Sequence[str] | None], None]) -> None:
+    """In a ``python -m dg_tf.<command>`` shim: when it runs as ``__main__``, run ``main`` and exit with its status."""
+    if module == "__main__":
+        raise SystemExit(run_main(main))
+
+
+def comma_list(text: str) -> list[str]:
+    """A flag's comma-separated names (``"a, b,"`` -> ``["a", "b"]``)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not valid UTF-8 (TensorFlow, JSON and the logs need UTF-8 paths)."""
+    for number, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"argument {number} ({brief(arg)}) is not valid UTF-8; use UTF-8 names") from None
+
+
+def repo_data_dir() -> Path:
+    """The repository's ``data/`` folder (bundled datasets) next to the package."""
+    return Path(__file__).resolve().parent.parent.parent / "data"
+
+
+def fail(message: str) -> typing.NoReturn:
+    """Raise the one-line error of a command-line mistake."""
+    raise ConfigError(message)
