@@ -8,7 +8,7 @@ Every experiment command (``python -m experiments.<dataset>.<name> --out DIR``)
   (:func:`train_baseline`), timing each, with log lines instead of prints;
 - writes its numbers as ``DIR/results.json`` and its tables as
   ``DIR/results.md`` (:func:`write_results`), figures as PNG, every file
-  atomically (through :mod:`paper.common`'s writers).
+  atomically (through :mod:`evaluation.common`'s writers).
 
 :func:`dataset_experiment` is the whole flow of one DG run on a converted
 paper dataset (WWT, GCUT): train, generate, :func:`dg_tf.evaluation.evaluate`
@@ -48,7 +48,7 @@ from dg_tf.fileio import atomic_write
 from dg_tf.model import DoppelGANger
 from dg_tf.seeding import derive_seed
 from dg_tf.training import ProgressBar
-from paper.common import markdown_table, save_json
+from evaluation.common import markdown_table, save_json
 from experiments.baselines import BASELINES
 from experiments.baselines.common import Baseline
 

@@ -1,4 +1,4 @@
-"""The table and figure scripts of ``paper/`` on a tiny dataset folder and hand-made synthetic sets.
+"""The table and figure scripts of ``evaluation/`` on a tiny dataset folder and hand-made synthetic sets.
 
 The synthetic sets have known distances to the real data:
 
@@ -25,10 +25,10 @@ from dg_tf import DGConfig, DoppelGANger, save_dataset, save_npz
 from dg_tf.cli import run_main
 from dg_tf.transforms import flags_from_lengths
 
-# paper/ is a repository-root package (python -m paper.<script>), not part of the installed dg_tf.
+# evaluation/ is a repository-root package (python -m evaluation.<script>), not part of the installed dg_tf.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from paper import (  # noqa: E402
+from evaluation import (  # noqa: E402
     common,
     fig01_autocorrelation,
     fig08_cross_correlation,

@@ -8,7 +8,7 @@ format), trains the baseline (paper §5.1.2, appendix B; hyperparameters are
 the defaults of each baseline class, overridden by ``--set``, e.g. ``--set
 num_states=20 --set length=empirical`` for the HMM), generates ``--num`` series (default:
 as many as the training split) and writes them atomically as an ``.npz`` in
-the layout of ``python -m dg_tf.generate``, ready for ``paper/``.
+the layout of ``python -m dg_tf.generate``, ready for ``evaluation/``.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from dg_tf.data.loading import load_dataset
 from dg_tf.data.specs import continuous_columns
 from dg_tf.evaluation import ColumnNames, autocorrelation_per_feature, dataset_names
 from dg_tf.seeding import derive_seed
-from paper.common import markdown_table, save_figure, save_table
+from evaluation.common import markdown_table, save_figure, save_table
 from experiments.common import (
     dg_overrides,
     experiment_parser,

@@ -9,7 +9,7 @@
 
 Every set keeps one colour (``C0``, ``C1``, ... in the given order) in every
 panel. Each returns a Matplotlib :class:`~matplotlib.figure.Figure` on the headless
-Agg canvas; the commands save them with :func:`paper.common.save_figure`.
+Agg canvas; the commands save them with :func:`evaluation.common.save_figure`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ trains to a fixed budget. Each size is trained ``--repeats`` times (default
 Writes ``config.json``, ``results.json``, ``results.md``,
 ``fig15_membership.csv`` (one row per run) and ``fig15_membership.png``
 (success vs size, median per size, chance line; drawn by
-:func:`paper.fig15_membership_inference.plot_success_vs_size`), and the
+:func:`evaluation.fig15_membership_inference.plot_success_vs_size`), and the
 runs under ``runs/``.
 """
 
@@ -50,8 +50,8 @@ from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import load_dataset
 from dg_tf.evaluation import membership_inference_attack
 from dg_tf.seeding import derive_seed
-from paper.common import markdown_table, save_figure, save_table
-from paper.fig15_membership_inference import CHANCE, SIZE, SUCCESS, plot_success_vs_size
+from evaluation.common import markdown_table, save_figure, save_table
+from evaluation.fig15_membership_inference import CHANCE, SIZE, SUCCESS, plot_success_vs_size
 from experiments.common import (
     dg_overrides,
     experiment_parser,

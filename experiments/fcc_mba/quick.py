@@ -29,7 +29,7 @@ import pandas as pd
 from dg_tf.cli import fail, run_main
 from dg_tf.data.loading import load_dataset
 from dg_tf.evaluation import dataset_names, wasserstein1
-from paper.common import markdown_table
+from evaluation.common import markdown_table
 from experiments.common import (
     dg_overrides,
     experiment_parser,

@@ -58,7 +58,7 @@ from dg_tf.evaluation.distributions import DiscreteMarginal
 from dg_tf.evaluation.figures import plot_attribute_histograms, plot_neighbours
 from dg_tf.evaluation.privacy import nearest_neighbours
 from dg_tf.seeding import derive_seed
-from paper.common import file_stem, markdown_table, save_figure, save_table
+from evaluation.common import file_stem, markdown_table, save_figure, save_table
 from experiments.baselines import BASELINES
 from experiments.common import (
     dg_overrides,

@@ -40,7 +40,7 @@ from dg_tf.evaluation import ColumnNames, forecasting_ranking, tstr_forecasting
 from dg_tf.evaluation.report import split_in_two
 from dg_tf.evaluation.utility import REGRESSORS
 from dg_tf.seeding import derive_seed
-from paper.common import real_train_test
+from evaluation.common import real_train_test
 from experiments.common import Claim, add_dataset_arguments, dataset_experiment, experiment_parser
 
 logger = logging.getLogger("experiments.wwt.run")

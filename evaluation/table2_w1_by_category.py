@@ -15,7 +15,7 @@ is raw, in the feature's units (footnote 9; MBA's byte counter is scaled to
 With ``--out``: ``table2.csv`` and ``fig20_cdf.png``, the CDFs of the
 statistic per category, real vs each synthetic set (Appendix C, Fig. 20).
 
-    python -m paper.table2_w1_by_category --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
+    python -m evaluation.table2_w1_by_category --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dg_tf.evaluation.distributions import (
     wasserstein1,
 )
 from dg_tf.evaluation.figures import plot_cdfs
-from paper.common import (
+from evaluation.common import (
     build_parser,
     continuous_feature,
     discrete_attribute,
@@ -47,9 +47,9 @@ from paper.common import (
     save_table,
 )
 
-logger = logging.getLogger("paper.table2")
+logger = logging.getLogger("evaluation.table2")
 
-PROG = "paper.table2_w1_by_category"
+PROG = "evaluation.table2_w1_by_category"
 #: Attributes with more categories than this get no CDF figure (it would have too many panels).
 MAX_FIGURE_CATEGORIES = 12
 ALL = "all"

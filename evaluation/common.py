@@ -109,7 +109,7 @@ def build_parser(
     """A parser with the flags every script shares (``--real``, ``--synthetic``, ``--out``, ...).
 
     Args:
-        prog: the module, e.g. ``"paper.table2_w1_by_category"``.
+        prog: the module, e.g. ``"evaluation.table2_w1_by_category"``.
         doc: the script's docstring; its first line is the description.
         synthetic: add the usual repeatable ``--synthetic NAME=FILE``.
         real_required: ``--real`` must be given.

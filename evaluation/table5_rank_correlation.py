@@ -9,14 +9,14 @@ into two seeded random halves. The predictors are ranked by their score
 trained on A and tested on A' (the ground truth) and by their score trained
 on B and tested on B'; the table is Spearman's rank correlation of the two
 rankings (higher is better; ``n/a`` when all predictors tie, so no ranking
-exists). Tasks (``--task``, as in :mod:`paper.fig13_tstr`):
+exists). Tasks (``--task``, as in :mod:`evaluation.fig13_tstr`):
 ``classification`` of ``--attribute``, ``forecasting`` of the last ``--horizon`` steps.
 
 Prints the table (rows: tasks; columns: synthetic sets), then per task the
 scores behind it. With ``--out``: ``table5.csv``, ``table5_scores_<task>.csv``
 and ``table5.json`` (every score and correlation).
 
-    python -m paper.table5_rank_correlation --real data/WWT --task forecasting --horizon 50 \\
+    python -m evaluation.table5_rank_correlation --real data/WWT --task forecasting --horizon 50 \\
         --synthetic DG=runs/w/synthetic.npz
 """
 
@@ -34,7 +34,7 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.evaluation.report import split_in_two
 from dg_tf.evaluation.utility import RankingResult, ranking_correlation
 from dg_tf.seeding import derive_seed
-from paper.common import (
+from evaluation.common import (
     add_task_arguments,
     build_parser,
     file_stem,
@@ -49,9 +49,9 @@ from paper.common import (
     tasks_from_args,
 )
 
-logger = logging.getLogger("paper.table5")
+logger = logging.getLogger("evaluation.table5")
 
-PROG = "paper.table5_rank_correlation"
+PROG = "evaluation.table5_rank_correlation"
 REAL = "A -> A'"
 
 

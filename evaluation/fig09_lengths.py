@@ -12,7 +12,7 @@ With ``--out``: ``fig09_lengths.csv`` (the table), ``fig09_histogram.csv``
 (the fraction of series of each length, per set) and ``fig09_lengths_<NAME>.png``
 per synthetic set (real in black, synthetic in orange).
 
-    python -m paper.fig09_lengths --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
+    python -m evaluation.fig09_lengths --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import pandas as pd
 from dg_tf.cli import run_main
 from dg_tf.evaluation.distributions import length_distribution
 from dg_tf.evaluation.figures import plot_lengths
-from paper.common import build_parser, file_stem, load_inputs, output_dir, print_table, save_figure, save_table
+from evaluation.common import build_parser, file_stem, load_inputs, output_dir, print_table, save_figure, save_table
 
-logger = logging.getLogger("paper.fig09")
+logger = logging.getLogger("evaluation.fig09")
 
-PROG = "paper.fig09_lengths"
+PROG = "evaluation.fig09_lengths"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -12,7 +12,7 @@ left out.
 With ``--out``: ``fig08_cross_correlation.csv`` and ``fig08_cdf.png`` (one
 panel per synthetic set: real in black, synthetic in orange).
 
-    python -m paper.fig08_cross_correlation --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
+    python -m evaluation.fig08_cross_correlation --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from dg_tf.cli import fail, run_main
 from dg_tf.evaluation.distributions import compare_distributions, cross_feature_correlation
 from dg_tf.evaluation.figures import plot_cdfs
-from paper.common import (
+from evaluation.common import (
     build_parser,
     continuous_feature,
     feature_columns,
@@ -37,9 +37,9 @@ from paper.common import (
     save_table,
 )
 
-logger = logging.getLogger("paper.fig08")
+logger = logging.getLogger("evaluation.fig08")
 
-PROG = "paper.fig08_cross_correlation"
+PROG = "evaluation.fig08_cross_correlation"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -22,7 +22,7 @@ Prints one row per run, sorted by training-set size. With ``--out``:
 ``fig15_membership.png`` (success rate vs training-set size, runs as dots,
 the median per size as a line, and the chance line).
 
-    python -m paper.fig15_membership_inference --run runs/w200:data/WWT_200 --run runs/w2000:data/WWT_2000 \\
+    python -m evaluation.fig15_membership_inference --run runs/w200:data/WWT_200 --run runs/w2000:data/WWT_2000 \\
         --out figs
 """
 
@@ -47,11 +47,11 @@ from dg_tf.evaluation.figures import REAL_COLOR
 from dg_tf.evaluation.privacy import membership_inference_attack
 from dg_tf.model import DoppelGANger
 from dg_tf.seeding import derive_seed
-from paper.common import build_parser, output_dir, print_table, save_figure, save_json, save_table
+from evaluation.common import build_parser, output_dir, print_table, save_figure, save_json, save_table
 
-logger = logging.getLogger("paper.fig15")
+logger = logging.getLogger("evaluation.fig15")
 
-PROG = "paper.fig15_membership_inference"
+PROG = "evaluation.fig15_membership_inference"
 SIZE = "training series"
 SUCCESS = "success rate (%)"
 CHANCE = "chance (%)"

@@ -12,7 +12,7 @@ series count only their active steps (:mod:`dg_tf.evaluation.autocorrelation`).
 
 With ``--out``: ``table3.csv``.
 
-    python -m paper.table3_acf_mse --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
+    python -m evaluation.table3_acf_mse --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 
 from dg_tf.cli import run_main
 from dg_tf.evaluation.autocorrelation import acf_mse_per_feature
-from paper.common import (
+from evaluation.common import (
     build_parser,
     load_inputs,
     output_dir,
@@ -35,9 +35,9 @@ from paper.common import (
     shared_max_lag,
 )
 
-logger = logging.getLogger("paper.table3")
+logger = logging.getLogger("evaluation.table3")
 
-PROG = "paper.table3_acf_mse"
+PROG = "evaluation.table3_acf_mse"
 MEAN = "mean"
 
 

@@ -12,7 +12,7 @@ including the held-out real split); Table 3 is their MSE. With ``--out``:
 ``fig01_acf.csv`` (every lag, every curve) and ``fig01_acf_<NAME>.png`` per
 synthetic set (real in black, synthetic in orange, one panel per feature).
 
-    python -m paper.fig01_autocorrelation --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz --out figs
+    python -m evaluation.fig01_autocorrelation --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz --out figs
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from dg_tf.cli import run_main
 from dg_tf.evaluation.autocorrelation import autocorrelation_per_feature
 from dg_tf.evaluation.figures import plot_autocorrelation
-from paper.common import (
+from evaluation.common import (
     build_parser,
     file_stem,
     load_inputs,
@@ -38,9 +38,9 @@ from paper.common import (
     shared_max_lag,
 )
 
-logger = logging.getLogger("paper.fig01")
+logger = logging.getLogger("evaluation.fig01")
 
-PROG = "paper.fig01_autocorrelation"
+PROG = "evaluation.fig01_autocorrelation"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -22,7 +22,7 @@ Prints one table per task (rows: predictors; columns: real, then each
 synthetic set). With ``--out``: ``fig13_<task>.csv`` and ``fig13_<task>.png``
 (grouped bars, one group per predictor).
 
-    python -m paper.fig13_tstr --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
+    python -m evaluation.fig13_tstr --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 
 from dg_tf.cli import run_main
 from dg_tf.evaluation.figures import REAL_COLOR
-from paper.common import (
+from evaluation.common import (
     Task,
     add_task_arguments,
     build_parser,
@@ -51,9 +51,9 @@ from paper.common import (
     tasks_from_args,
 )
 
-logger = logging.getLogger("paper.fig13")
+logger = logging.getLogger("evaluation.fig13")
 
-PROG = "paper.fig13_tstr"
+PROG = "evaluation.fig13_tstr"
 REAL = "real (A)"
 
 

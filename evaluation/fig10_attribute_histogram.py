@@ -12,7 +12,7 @@ generator never produces (mode collapse, as the paper's naive GAN) shows as 0.
 With ``--out``: ``fig10_attribute.csv`` and ``fig10_attribute.png`` (one row
 of bars per synthetic set: real in black, synthetic in orange).
 
-    python -m paper.fig10_attribute_histogram --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
+    python -m evaluation.fig10_attribute_histogram --real data/GCUT --synthetic DG=runs/g/synthetic.npz --out figs
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 from dg_tf.cli import run_main
 from dg_tf.evaluation.distributions import attribute_marginals
 from dg_tf.evaluation.figures import plot_attribute_histograms
-from paper.common import (
+from evaluation.common import (
     build_parser,
     discrete_attribute,
     load_inputs,
@@ -35,9 +35,9 @@ from paper.common import (
     save_table,
 )
 
-logger = logging.getLogger("paper.fig10")
+logger = logging.getLogger("evaluation.fig10")
 
-PROG = "paper.fig10_attribute_histogram"
+PROG = "evaluation.fig10_attribute_histogram"
 DISTANCES = ("total variation", "Jensen-Shannon distance")
 
 
