@@ -41,6 +41,7 @@ __all__ = [
     "run_measurements",
     "thread_environment",
     "to_codes",
+    "temporary_name",
     "write_case",
     "write_json",
 ]
@@ -124,10 +125,19 @@ class Job:
         return cls(**json.loads(Path(path).read_text()))
 
 
+def temporary_name(path: Path, suffix: str = ".tmp") -> Path:
+    """A hidden file beside ``path`` for an atomic write, unique to this process.
+
+    Two harness calls sharing an output folder may write the same file at once;
+    a shared temporary name would let one rename the other's half-written file.
+    """
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}{suffix}")
+
+
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
     """Write ``data`` as JSON atomically (temp file, then rename)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temporary_name(path)
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
     os.replace(tmp, path)
 
@@ -151,7 +161,7 @@ def write_case(
             dicts (``type``, ``dim``, ``normalization``, ``is_gen_flag``).
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    tmp = temporary_name(path, ".npz")  # np.savez appends .npz to any other name
     np.savez(
         tmp,
         data_feature=np.asarray(features, np.float32),

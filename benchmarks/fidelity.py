@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench import machine_description
-from benchmarks.common import thread_environment, write_case, write_json
+from benchmarks.common import temporary_name, thread_environment, write_case, write_json
 from benchmarks.fidelity_cases import CASES, FidelityCase, FidelityJob, Series, batch_size, split_ids, table_series
 from benchmarks.peer_env import DEFAULT_VENV, ensure_peer_venv
 
@@ -140,7 +140,7 @@ def prepare(case: FidelityCase, args: argparse.Namespace, folder: Path) -> dict[
         train_ids, held_ids = split_ids(ids)
         train_frame = frame[frame[case.id_column].isin(train_ids)]
         train_file = folder / "train.csv"
-        tmp = folder / ".train.csv.tmp"
+        tmp = temporary_name(train_file)
         train_frame.to_csv(tmp, index=False)
         os.replace(tmp, train_file)  # a runner of another harness call may be reading the old one
         length = _padded(int(train_frame.groupby(case.id_column).size().max()), case.sample_len)

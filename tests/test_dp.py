@@ -13,6 +13,7 @@ from dg_tf import ConfigError, DGConfig, DoppelGANger, save_dataset
 from dg_tf.cli import run_main
 from dg_tf.cli.config_flags import add_config_flags, config_from_args
 from dg_tf.training.dp import (
+    DPCriticUpdate,
     chunk_size,
     clip_per_example,
     masked_sum,
@@ -25,7 +26,7 @@ from dg_tf.privacy_accounting import PrivacyReport, compute_epsilon, privacy_rep
 from dg_tf.run import PRIVACY_FILE
 from dg_tf.train import main as train_main
 from dg_tf.training import Trainer
-from dg_tf.training.step import critic_gradients
+from dg_tf.training.step import CriticSlot, critic_gradients
 
 from conftest import TINY, make_toy_dataset
 
@@ -198,6 +199,105 @@ def test_dp_step_uses_the_dp_critic_update_and_is_traced_once(tiny_config, toy_d
     steps = 2 * trainer.steps_per_epoch * 2  # epochs x steps x critic rounds
     assert metrics["privacy/epsilon"] == compute_epsilon(1 / math.sqrt(2), 16 / 48, steps, 1e-5)
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(critic_before, trainer.step.critic.trainable_variables))
+
+
+class _Recorder:
+    """Stands in for a critic's optimizer: keeps the gradient the DP update hands it."""
+
+    def __init__(self, variables):
+        self.gradients = [tf.Variable(tf.zeros_like(v)) for v in variables]
+
+    def apply_gradients(self, pairs):
+        for slot, (gradient, _) in zip(self.gradients, pairs):
+            slot.assign(gradient)
+
+    def flat(self) -> np.ndarray:
+        return np.concatenate([g.numpy().ravel() for g in self.gradients])
+
+
+def _dp_update(tiny_config, toy_dataset, rows, *, batch_size, sigma, clip, chunk=None):
+    """The trainer's critic behind a DP update over ``rows`` real rows, all paired with one generated row.
+
+    With the gradient penalty weighted 0, example i's loss is ``D(fake) - D(real_i)``.
+    Returns ``run(rng)`` (one compiled update; the gradient it applies lands in
+    the recorder), the recorder, the critic and the fake batch.
+    """
+    config = tiny_config.replace(batch_size=batch_size, dp_noise_multiplier=sigma, dp_l2_clip=clip)
+    step = _trainer(tiny_config, toy_dataset).step
+    real = (tf.constant(rows[0]), tf.constant(rows[1]))
+    generated = step.generator(step.generator.sample_noise(tf.random.Generator.from_seed(1), 1))
+    fake = (tf.repeat(generated["features"], batch_size, 0), tf.repeat(generated["attributes"], batch_size, 0))
+    recorder = _Recorder(step.critic.trainable_variables)
+    update = DPCriticUpdate(config, num_examples=len(rows[0]))
+    if chunk is not None:
+        update.chunk_size = chunk
+    slot = CriticSlot(step.critic, recorder, penalty_weight=0.0, prefix="d")
+    return tf.function(lambda rng: update([slot], real, fake, rng)), recorder, step.critic, fake
+
+
+def test_dp_update_clips_each_example_to_c_and_divides_the_sum_by_the_expected_batch(tiny_config, toy_dataset):
+    """q = 1 (every row sampled), sigma = 0: the update is exactly mean_i clip(grad_i, C), checked
+    against per-example gradients taken here one at a time with a plain tape and clipped in NumPy."""
+    trainer = _trainer(tiny_config, toy_dataset).step
+    rows = (trainer.real_features.numpy()[:16], trainer.real_attributes.numpy()[:16])
+    # sigma 0 still draws the noise (times 0), so the rng stream is the one the trainer uses
+    run, recorder, critic, fake = _dp_update(tiny_config, toy_dataset, rows, batch_size=16, sigma=0.0, clip=1.0)
+    per_example = []
+    for i in range(16):
+        with tf.GradientTape() as tape:
+            loss = (critic(fake[0][:1], fake[1][:1])[0, 0]
+                    - critic(rows[0][i:i + 1], rows[1][i:i + 1])[0, 0])
+        per_example.append(np.concatenate([g.numpy().ravel() for g in tape.gradient(loss, critic.trainable_variables)]))
+    per_example = np.array(per_example)
+    norms = np.linalg.norm(per_example, axis=1)
+    clip = float(np.median(norms))  # about half the examples are clipped, half kept as they are
+    run, recorder, *_ = _dp_update(tiny_config, toy_dataset, rows, batch_size=16, sigma=0.0, clip=clip)
+    run(tf.random.Generator.from_seed(5))
+    expected = (per_example * np.minimum(1.0, clip / norms)[:, None]).sum(0) / 16
+    np.testing.assert_allclose(recorder.flat(), expected, rtol=1e-4, atol=1e-7)
+    assert np.linalg.norm(expected - per_example.mean(0)) > 0.05 * np.linalg.norm(expected)  # clipping mattered
+
+
+def test_dp_update_adds_gaussian_noise_of_sigma_c_over_the_expected_batch(tiny_config, toy_dataset):
+    """The same update with sigma = 2 and sigma = 0 from equally seeded rngs differs by exactly the
+    noise: its standard deviation over every critic weight is sigma * C / E[B]."""
+    trainer = _trainer(tiny_config, toy_dataset).step
+    rows = (trainer.real_features.numpy()[:48], trainer.real_attributes.numpy()[:48])
+    noisy, noisy_recorder, *_ = _dp_update(tiny_config, toy_dataset, rows, batch_size=12, sigma=2.0, clip=0.3)
+    clean, clean_recorder, *_ = _dp_update(tiny_config, toy_dataset, rows, batch_size=12, sigma=0.0, clip=0.3)
+    noisy(tf.random.Generator.from_seed(9))
+    clean(tf.random.Generator.from_seed(9))
+    noise = noisy_recorder.flat() - clean_recorder.flat()
+    assert noise.size > 500
+    expected_std = 2.0 * 0.3 / 12  # E[B] = q N = 12 / 48 * 48
+    assert abs(noise.std() / expected_std - 1) < 0.1, noise.std() / expected_std  # rel. sd of the estimate < 3%
+    assert abs(noise.mean()) < 4 * expected_std / math.sqrt(noise.size)
+
+
+def test_dp_update_samples_poisson_batches_and_divides_by_the_expected_size(tiny_config, toy_dataset):
+    """64 identical real rows, q = 1/8, sigma = 0 and a clip far below every gradient norm: each
+    sampled example adds exactly C * u (one unit vector u), so the update's norm times E[B] / C is
+    the realised batch size. Over 300 updates it is a whole number with Binomial(64, 1/8) mean and
+    variance (8 and 7): variable batches summed whole across chunks, each example clipped to C, the
+    divisor the expected size."""
+    trainer = _trainer(tiny_config, toy_dataset).step
+    rows = (np.repeat(trainer.real_features.numpy()[:1], 64, 0), np.repeat(trainer.real_attributes.numpy()[:1], 64, 0))
+    clip = 1e-4
+    run, recorder, critic, fake = _dp_update(tiny_config, toy_dataset, rows, batch_size=8, sigma=0.0, clip=clip,
+                                             chunk=5)  # most batches take 2 or 3 chunks of slots
+    with tf.GradientTape() as tape:
+        loss = critic(fake[0][:1], fake[1][:1])[0, 0] - critic(rows[0][:1], rows[1][:1])[0, 0]
+    norm = np.sqrt(sum(float(tf.reduce_sum(g * g)) for g in tape.gradient(loss, critic.trainable_variables)))
+    assert norm > 100 * clip
+    rng = tf.random.Generator.from_seed(21)
+    sizes = []
+    for _ in range(300):
+        run(rng)
+        sizes.append(np.linalg.norm(recorder.flat()) * 8 / clip)
+    sizes = np.array(sizes)
+    np.testing.assert_allclose(sizes, np.round(sizes), atol=1e-2)
+    assert abs(sizes.mean() - 8) < 0.6  # sd of the mean 0.15
+    assert abs(sizes.var() / 7 - 1) < 0.35  # sd of the ratio about 0.08; a fixed batch gives 0
 
 
 def test_dp_training_via_the_cli_writes_privacy_json(tmp_path, caplog):

@@ -14,10 +14,11 @@ from dg_tf.losses import (
 
 
 def test_wasserstein_losses():
-    real = tf.constant([[1.0], [3.0]])
-    fake = tf.constant([[0.5], [-0.5]])
-    assert float(wasserstein_critic_loss(real, fake)) == 0.0 - 2.0
-    assert float(wasserstein_generator_loss(fake)) == -0.0
+    real = tf.constant([[1.0], [3.0]])  # mean 2
+    fake = tf.constant([[0.5], [1.0]])  # mean 0.75: a loss of 0 or of the wrong sign fails
+    assert float(wasserstein_critic_loss(real, fake)) == 0.75 - 2.0
+    assert float(wasserstein_generator_loss(fake)) == -0.75
+    assert float(wasserstein_generator_loss(tf.constant([-2.0, 0.0, -1.0]))) == 1.0
 
 
 def test_penalty_of_linear_critic_uses_joint_norm():

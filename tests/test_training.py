@@ -189,3 +189,53 @@ def test_pack_concatenates_consecutive_examples():
     np.testing.assert_array_equal(pack(x, 2).numpy(), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
     features = tf.reshape(tf.range(4 * 2), [4, 2, 1])
     assert pack(features, 2).shape == (2, 4, 1)
+
+
+@pytest.mark.parametrize("aux_weight", [1.0, 3.0])
+def test_generator_update_descends_minus_critic_minus_alpha_aux_critic(tiny_config, toy_dataset, aux_weight):
+    """One step's generator update is Adam's first step on ``-D(G(z)) - alpha * D_attr(G(z))``.
+
+    The expected gradient is taken here with a plain tape against the critics
+    as the step left them (the generator update follows the critic loop). On
+    its first step Adam moves every weight by ``-lr * g / (|g| + eps)``, so the
+    update's sign pattern is the gradient's: a flipped sign of either term, or
+    the auxiliary term dropped, changes it.
+    """
+    config = tiny_config.replace(aux_critic_weight=aux_weight)
+    _, trainer = _trainer(config, toy_dataset)
+    step = trainer.step
+    rng = tf.random.Generator.from_seed(11)
+    real = step.draw_rows(config.batch_size)
+    noise = step.generator.sample_noise(rng, config.batch_size)
+    alphas = [[rng.uniform([config.batch_size]) for _ in step.critics]]
+    variables = step.generator.trainable_variables
+    before = [v.numpy() for v in variables]
+    step.train_step(real, noise, alphas)
+    after = [v.numpy() for v in variables]
+
+    for variable, value in zip(variables, before):
+        variable.assign(value)
+    with tf.GradientTape() as tape:
+        fake = step.generator(noise, training=True)
+        critic_term = -tf.reduce_mean(step.critic(fake["features"], fake["attributes"]))
+        aux_term = -tf.reduce_mean(step.aux_critic(fake["attributes"]))
+        loss = critic_term + aux_weight * aux_term
+    expected = tape.gradient(loss, variables)
+
+    compared = flipped_by_aux = 0
+    for variable, old, new, grad in zip(variables, before, after, expected):
+        if grad is None:
+            continue
+        grad = grad.numpy()
+        clear = np.abs(grad) > 1e-4  # far above Adam's epsilon and float noise
+        np.testing.assert_allclose((new - old)[clear], -config.generator_lr * np.sign(grad[clear]), rtol=1e-2,
+                                   err_msg=variable.path)
+        compared += int(clear.sum())
+    # the auxiliary term matters for the comparison: without it many signs would differ
+    with tf.GradientTape() as tape:
+        fake = step.generator(noise, training=True)
+        critic_only = -tf.reduce_mean(step.critic(fake["features"], fake["attributes"]))
+    for grad, other in zip(expected, tape.gradient(critic_only, variables)):
+        if grad is not None and other is not None:
+            flipped_by_aux += int((np.sign(grad.numpy()) != np.sign(other.numpy()))[np.abs(grad.numpy()) > 1e-4].sum())
+    assert compared > 500 and flipped_by_aux > 20, (compared, flipped_by_aux)
