@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,29 @@ from dg_tf import Dataset, DGConfig, Normalization, Output, OutputType
 
 REPO = Path(__file__).resolve().parent.parent
 FCC_MBA = REPO / "data" / "FCC_MBA"
+#: The real long-format CSVs beside the repository (``../shared/data``).
+SHARED_DATA = REPO.parent / "shared" / "data"
+#: Environment variables that mark a CI run: the standard ``CI`` (GitHub Actions, GitLab, ...) or our own.
+CI_VARIABLES = ("CI", "DG_TF_CI")
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run: ``CI`` or ``DG_TF_CI`` is set to anything but empty, ``0`` or ``false``."""
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES)
+
+
+def require_data(path: Path) -> None:
+    """Let a real-data test run only when ``path`` exists: in CI a missing folder fails the test, else it skips.
+
+    Call it first in the test (or in an autouse fixture for a whole module), so a
+    CI machine without the data reports failures instead of a green run.
+    """
+    if path.exists():
+        return
+    if in_ci():
+        pytest.fail(f"{path} is missing but this is a CI run ({' or '.join(CI_VARIABLES)} is set): "
+                    "the real-data tests must run in CI", pytrace=False)
+    pytest.skip(f"{path} is absent (outside CI the real-data tests are skipped)")
 
 
 def make_toy_dataset(n: int = 48, length: int = 8, seed: int = 0, variable_length: bool = True) -> Dataset:

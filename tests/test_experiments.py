@@ -20,14 +20,19 @@ import pytest
 
 from dg_tf import ConfigError, Dataset, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset
 from experiments.common import int_list, json_object, resolve_epochs, truncate
-from conftest import FCC_MBA, TINY
+from conftest import FCC_MBA, TINY, require_data
 
 #: TINY's network sizes only (the commands set epochs, sample_len and seeds themselves).
 TINY_SIZES = {k: v for k, v in TINY.items() if k not in ("sample_len", "epochs", "seed")}
 TINY_BASELINES = {"ar": {"hidden_layers": 1, "hidden_units": 8}, "rnn": {"units": 8},
                   "naive_gan": {"hidden_layers": 1, "hidden_units": 16}, "hmm": {"num_states": 2}}
 
-pytestmark = pytest.mark.skipif(not (FCC_MBA / "data_train.npz").is_file(), reason="bundled FCC MBA data missing")
+
+@pytest.fixture
+def mba():
+    """The bundled FCC MBA data the commands read by default: skip without it, fail without it in CI."""
+    require_data(FCC_MBA / "data_train.npz")
+    return FCC_MBA
 
 
 def _run(module, *argv: str) -> None:
@@ -54,7 +59,7 @@ def test_argument_types():
             parse(bad)
 
 
-def test_fcc_mba_run(tmp_path):
+def test_fcc_mba_run(mba, tmp_path):
     from experiments.fcc_mba import run
 
     out = tmp_path / "mba"
@@ -87,7 +92,7 @@ def test_fcc_mba_run(tmp_path):
     assert "| 0 |" in (out / "results.md").read_text()
 
 
-def test_fcc_mba_quick(tmp_path):
+def test_fcc_mba_quick(mba, tmp_path):
     from experiments.fcc_mba import quick
 
     out = tmp_path / "quick"
@@ -99,7 +104,7 @@ def test_fcc_mba_quick(tmp_path):
     assert "ACF-MSE of traffic_bytes" in (out / "results.md").read_text()
 
 
-def test_fcc_mba_membership(tmp_path):
+def test_fcc_mba_membership(mba, tmp_path):
     from experiments.fcc_mba import membership
 
     out = tmp_path / "mi"
@@ -118,7 +123,7 @@ def test_fcc_mba_membership(tmp_path):
     _png(out / "fig15_membership.png")
 
 
-def test_bad_overrides_name_the_flag_and_write_nothing(tmp_path):
+def test_bad_overrides_name_the_flag_and_write_nothing(mba, tmp_path):
     from dg_tf.errors import ConfigError
     from experiments.fcc_mba import run
 
@@ -129,7 +134,7 @@ def test_bad_overrides_name_the_flag_and_write_nothing(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_fcc_mba_membership_refuses_too_large_sizes(tmp_path):
+def test_fcc_mba_membership_refuses_too_large_sizes(mba, tmp_path):
     from dg_tf.errors import ConfigError
     from experiments.fcc_mba import membership
 
@@ -138,7 +143,7 @@ def test_fcc_mba_membership_refuses_too_large_sizes(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_fcc_mba_dp(tmp_path):
+def test_fcc_mba_dp(mba, tmp_path):
     from experiments.fcc_mba import dp
 
     out = tmp_path / "dp"

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, TINY
+import conftest
+from conftest import SHARED_DATA, TINY, require_data
 from dg_tf import DGConfig, TableSchema, load_dataset, read_table
 from dg_tf.cli import run_main
 from dg_tf.generate import main as generate_main
 from dg_tf.prepare import main as prepare_main
 from dg_tf.train import main as train_main
 
-SHARED_DATA = REPO.parent / "shared" / "data"
 #: The tiny model, with sample_len left to the table's padding rule.
 TABLE_TINY_FLAGS = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items() if k not in ("epochs", "sample_len")]
 
@@ -122,11 +122,11 @@ SHARED_CASES = {
 }
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not present")
 @pytest.mark.parametrize("name", sorted(SHARED_CASES))
 def test_shared_long_csvs_prepare_train_generate(tmp_path, name):
-    attributes, features = SHARED_CASES[name]
     source = SHARED_DATA / name
+    require_data(source)
+    attributes, features = SHARED_CASES[name]
     prepared = tmp_path / "prepared"
     flags = ["--id-column", "series_id", "--time-column", "step", "--attribute-columns", attributes,
              "--discrete-columns", attributes, "--feature-columns", features]
@@ -151,3 +151,20 @@ def test_shared_long_csvs_prepare_train_generate(tmp_path, name):
     assert synthetic.groupby("series_id").size().max() <= sizes.max()
     for column in features.split(","):
         assert real[column].min() <= synthetic[column].min() and synthetic[column].max() <= real[column].max()
+
+
+@pytest.mark.parametrize(("variables", "outcome"), [
+    ({}, "skip"), ({"CI": "false"}, "skip"), ({"CI": "0", "DG_TF_CI": ""}, "skip"),
+    ({"CI": "true"}, "fail"), ({"CI": "1"}, "fail"), ({"DG_TF_CI": "1"}, "fail"),
+])
+def test_missing_real_data_fails_in_ci_and_skips_elsewhere(monkeypatch, tmp_path, variables, outcome):
+    """require_data: a missing folder fails the test when CI or DG_TF_CI is set, skips it otherwise;
+    a present folder lets the test run either way."""
+    for name in conftest.CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with pytest.raises(expected, match="real-data tests"):
+        require_data(tmp_path / "missing")
+    assert require_data(tmp_path) is None

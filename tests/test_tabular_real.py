@@ -1,4 +1,4 @@
-"""Round trips of the real long-format CSVs in ../shared/data (skipped when absent)."""
+"""Round trips of the real long-format CSVs in ../shared/data (skipped when absent, failed when absent in CI)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO
+from conftest import SHARED_DATA, require_data
 from dg_tf import OutputType, from_dataframe, read_table, to_dataframe, write_table
 from dg_tf.data.validation import validate_dataset
 from test_tabular_frames import assert_table_equal, sorted_table
 
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is absent")
+
+@pytest.fixture(autouse=True)
+def _needs_the_shared_data():
+    """Every test here reads ../shared/data: skip without it, fail without it in CI (conftest.require_data)."""
+    require_data(DATA)
 
 
 def convert(name: str, features: list[str]):
