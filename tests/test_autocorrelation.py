@@ -6,6 +6,8 @@ import pytest
 from dg_tf.evaluation import acf_mse, autocorrelation
 from dg_tf.evaluation.autocorrelation import acf_mse_per_feature, autocorrelation_per_feature, lag_weights
 
+import oracles
+
 
 def test_white_noise_has_no_autocorrelation():
     noise = np.random.default_rng(0).normal(size=(2000, 60))
@@ -41,30 +43,45 @@ def test_constant_window_counts_as_one_and_identical_data_has_zero_mse():
 # --------------------------------------------------------------------------- #
 
 
-def _dg_reference(series: np.ndarray, max_lag: int | None = None) -> np.ndarray:
-    """The fixed-length implementation before variable length was added (the oracle)."""
-    x = np.asarray(series, dtype=np.float64)
-    length = x.shape[1]
-    max_lag = length - 1 if max_lag is None else max_lag
-    curve = np.empty(max_lag - 1)
-    for lag in range(1, max_lag):
-        a = x[:, :-lag] - x[:, :-lag].mean(axis=1, keepdims=True)
-        b = x[:, lag:] - x[:, lag:].mean(axis=1, keepdims=True)
-        numerator = (a * b).sum(axis=1)
-        denominator = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-        r = np.where(numerator == 0, 1e-8, numerator) / np.where(denominator == 0, 1e-8, denominator)
-        curve[lag - 1] = np.where(np.abs(r) > 1, 0.0, r).mean()
-    return curve
+def test_hand_computed_curves():
+    """Curves worked out by hand from DG's definition (each window centred on its own mean)."""
+    alternating = (-1.0) ** np.arange(12)[None, :]
+    np.testing.assert_array_equal(autocorrelation(alternating), [-1.0, 1.0] * 5)  # -1 at odd lags, +1 at even
+    # A ramp's two windows differ by a constant, so r = 1 at every lag (a global-mean ACF would decay).
+    np.testing.assert_array_equal(autocorrelation(np.arange(10.0)[None, :]), np.ones(8))
+    # [0, 1, 0, 0]: lag 1 windows [0, 1, 0] and [1, 0, 0] give r = (-1/3) / (2/3); lag 2's [0, 0] is constant: 1.
+    np.testing.assert_allclose(autocorrelation(np.array([[0.0, 1.0, 0.0, 0.0]])), [-0.5, 1.0], rtol=1e-15)
+    # That series (length 4) beside an alternating one (length 6): lag 3 and 4 see the alternating one alone.
+    mixed = np.array([[0.0, 1.0, 0.0, 0.0, 9.0, 9.0], [1.0, -1.0, 1.0, -1.0, 1.0, -1.0]])
+    np.testing.assert_allclose(autocorrelation(mixed, lengths=np.array([4, 6])), [-0.75, 1.0, -1.0, 1.0], rtol=1e-15)
 
 
-def test_without_lengths_the_curve_is_bit_identical_to_dg():
+def test_curves_equal_the_definition_computed_sample_by_sample():
+    """Random walks with constant stretches, fixed and variable lengths, several max_lag: the
+    vectorised curve equals the per-sample Pearson loop of tests/oracles.py."""
     rng = np.random.default_rng(3)
-    x = np.cumsum(rng.normal(size=(40, 37)), axis=1).astype(np.float32)
-    x[:3, 5:] = 0.0  # some constant windows (the 1e-8 rule)
+    x = np.cumsum(rng.normal(size=(40, 37)), axis=1)
+    x[:3, 5:] = 0.0  # constant windows at the longer lags (DG's 1e-8 rule: r = 1)
+    lengths = rng.integers(2, 38, 40)
     for max_lag in (None, 2, 20):
-        expected = _dg_reference(x, max_lag)
-        np.testing.assert_array_equal(autocorrelation(x, max_lag), expected)
-        np.testing.assert_array_equal(autocorrelation(x, max_lag, lengths=np.full(40, 37)), expected)
+        np.testing.assert_allclose(autocorrelation(x, max_lag), oracles.dg_autocorrelation(x, None, max_lag),
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(autocorrelation(x, max_lag, lengths),
+                                   oracles.dg_autocorrelation(x, lengths, max_lag), rtol=1e-10, atol=1e-12)
+
+
+def test_acf_mse_equals_the_definition_weighted_by_the_real_series_reaching_each_lag():
+    """ACF-MSE of variable-length real and synthetic sets equals the hand-weighted mean of tests/oracles.py;
+    at fixed length it is the plain mean over the lags."""
+    rng = np.random.default_rng(13)
+    real, synthetic = np.cumsum(rng.normal(size=(2, 30, 16)), axis=2)
+    real_lengths, synthetic_lengths = rng.integers(3, 17, 30), rng.integers(3, 17, 30)
+    expected = oracles.acf_mse(real, synthetic, real_lengths, synthetic_lengths)
+    assert acf_mse(real, synthetic, real_lengths=real_lengths, synthetic_lengths=synthetic_lengths) == pytest.approx(
+        expected, rel=1e-10)
+    np.testing.assert_array_equal(lag_weights(real_lengths, 15), oracles.lags_reached(real_lengths, 15))
+    plain = np.mean((oracles.dg_autocorrelation(real) - oracles.dg_autocorrelation(synthetic)) ** 2)
+    assert acf_mse(real, synthetic) == pytest.approx(plain, rel=1e-10)
 
 
 def test_sinusoid_local_maxima_are_exactly_the_multiples_of_7_and_troughs_near_minus_one():
