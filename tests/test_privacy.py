@@ -15,6 +15,7 @@ from dg_tf.evaluation.privacy import (
     nearest_neighbours,
 )
 
+import oracles
 from conftest import TINY, make_toy_dataset
 
 
@@ -89,7 +90,7 @@ def test_independent_draws_are_not_flagged(real_splits):
     report = memorization_check(make_toy_dataset(300, seed=2), train, holdout)
     assert not report.flagged
     assert report.copy_fraction == 0
-    assert 0 <= report.fraction_closer < 0.1
+    assert report.fraction_closer == np.mean(report.distances[:, 0] < report.threshold) < 0.1
     assert report.p_value > 0.01
     # the synthetic -> train distances look like the floor
     np.testing.assert_allclose(report.synthetic_quantiles[3], report.holdout_quantiles[3], rtol=0.25)
@@ -202,7 +203,14 @@ def test_critic_scores_reject_bad_input(trained):
 
 
 def test_membership_inference_attack_with_the_critic(trained):
+    """With the trained critic's scores, the success rate is the fraction of members among the 48
+    highest scores and the AUC the Mann-Whitney fraction of member/non-member pairs, counted by hand."""
     model, dataset = trained
-    result = membership_inference_attack(model.critic_scores, dataset, make_toy_dataset(48, seed=5))
-    assert 0 <= result.success_rate <= 1 and 0 <= result.auc <= 1
+    holdout = make_toy_dataset(48, seed=5)
+    result = membership_inference_attack(model.critic_scores, dataset, holdout)
+    members, others = model.critic_scores(dataset), model.critic_scores(holdout)
+    assert result.success_rate == pytest.approx(oracles.membership_success(members, others), abs=1e-12)
+    assert result.auc == pytest.approx(oracles.pairwise_auc(members, others), abs=1e-12)
     assert result.chance_level == 0.5 and result.num_train == result.num_holdout == 48
+    swapped = membership_inference_attack(model.critic_scores, holdout, dataset)  # the roles exchanged
+    assert swapped.auc == pytest.approx(1 - result.auc, abs=1e-12)
