@@ -16,6 +16,7 @@ from dg_tf.losses import wasserstein_generator_loss
 from dg_tf.models import choose_kernels, pack
 from dg_tf.models.lstm import TF1LSTM, UNROLLED_STEPS, row_split_sizes
 from dg_tf.training import Trainer
+from dg_tf.training.loop import TrainingLoop
 from dg_tf.training.step import critic_gradients
 
 from conftest import REPO, make_toy_dataset
@@ -295,21 +296,6 @@ def test_tf_data_batches_are_a_function_of_the_step(tiny_config, toy_dataset):
     assert from_4[0][0].shape == (16, 8, 6) and from_4[0][1].shape == (16, 8)
 
 
-@pytest.mark.slow
-def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, toy_dataset):
-    config = tiny_config.replace(input_pipeline="tf_data", epochs=3, checkpoint_every=1)
-    straight = DoppelGANger(config, toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
-    straight.fit(toy_dataset, run_dir=tmp_path / "straight")
-    first = DoppelGANger(config.replace(epochs=2), toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
-    first.fit(toy_dataset, run_dir=tmp_path / "split")
-    resumed = DoppelGANger(config, toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
-    resumed.fit(toy_dataset, run_dir=tmp_path / "split", resume=True)
-    _assert_same_weights(straight, resumed)
-    in_graph = DoppelGANger(config.replace(input_pipeline="in_graph"), toy_dataset.feature_outputs,
-                            toy_dataset.attribute_outputs).fit(toy_dataset)
-    assert not np.array_equal(_weights(in_graph)[0], _weights(straight)[0])  # other batches
-
-
 # ------------------------------------------------------------------ XLA, precision, config
 def test_xla_choice():
     assert choose_kernels(DGConfig()).xla == bool(tf.config.list_physical_devices("GPU"))
@@ -323,45 +309,6 @@ def test_xla_choice():
         DGConfig(lstm_batch_splits=0)
 
 
-@pytest.mark.slow
-def test_xla_update_computes_what_the_fused_one_does(tiny_config):
-    """The XLA-compiled update (LSTM as a while loop) on the same batch, noise and penalty mixing:
-    same losses and the same weight updates. Adam's epsilon is 1 here, so that an update is
-    proportional to its gradient (with TF1's 1e-8 Adam's first step moves every weight by about
-    the learning rate whatever its gradient, and would hide any difference). (XLA's random ops
-    draw other numbers than TensorFlow's kernels, so whole steps are compared by their traces.)"""
-    dataset = make_toy_dataset(n=32)
-    config = tiny_config.replace(adam_epsilon=1.0)
-    fused, a = _trainer(config.replace(jit_compile="off"), dataset)
-    xla, b = _trainer(config.replace(jit_compile="on"), dataset)
-    assert b.xla and not a.xla and a.step.generator.lstm_0.fused and not b.step.generator.lstm_0.fused
-    before = _weights(fused)
-    for x, y in zip(before, _weights(xla)):
-        np.testing.assert_array_equal(x, y)
-    rng = tf.random.Generator.from_seed(0)
-    index = rng.uniform([16], 0, 32, dtype=tf.int64)
-    real = (tf.gather(a.step.real_features, index), tf.gather(a.step.real_attributes, index))
-    noise = a.step.generator.sample_noise(rng, 16)
-    alphas = [[rng.uniform([16]), rng.uniform([16])]]
-    expected = tf.function(a.step.train_step)(real, noise, alphas)
-    got = tf.function(b.step.train_step, jit_compile=True)(real, noise, alphas)
-    for name, value in expected.items():
-        np.testing.assert_allclose(got[name].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    moved = 0
-    for start, x, y in zip(before, _weights(fused), _weights(xla)):
-        update_fused, update_xla = x - start, y - start
-        scale = np.abs(update_fused).max()
-        if scale == 0:  # e.g. BatchNorm statistics of an MLP this update leaves alone
-            np.testing.assert_array_equal(update_xla, 0)
-            continue
-        moved += 1
-        np.testing.assert_allclose(update_xla, update_fused, atol=1e-3 * scale)
-    assert moved >= 20
-    metrics = b.train(1)
-    assert b.traces == 1 and b._step.experimental_get_tracing_count() == 1
-    assert np.isfinite(metrics["loss/d"])
-
-
 def test_mixed_bfloat16_trains_with_float32_variables(tiny_config, toy_dataset):
     model, trainer = _trainer(tiny_config.replace(precision="mixed_bfloat16"), toy_dataset)
     assert model.generator.lstm_0.cell.compute_dtype == "bfloat16"
@@ -373,9 +320,111 @@ def test_mixed_bfloat16_trains_with_float32_variables(tiny_config, toy_dataset):
     assert sample.features.dtype == np.float32 and np.isfinite(sample.features).all()
 
 
-@pytest.mark.slow
-def test_mixed_float16_scales_the_loss(tiny_config, toy_dataset):
-    model, trainer = _trainer(tiny_config.replace(precision="mixed_float16"), toy_dataset)
-    assert isinstance(trainer.step.generator_optimizer, keras.optimizers.LossScaleOptimizer)
-    metrics = trainer.train(1)
-    assert np.isfinite(metrics["loss/g"])
+# ------------------------------------------------------------------ fast checks of the GPU-default paths
+#: Fewer layers than TINY: each trace of the training step costs about a third less.
+SMALL = dict(attribute_hidden_layers=1, critic_hidden_layers=1, aux_critic_hidden_layers=1)
+
+
+def _update_matches(before, expected, got, tolerance):
+    """Each variable's update in ``got`` is that of ``expected`` within ``tolerance`` x its largest entry;
+    returns how many variables moved."""
+    moved = 0
+    for start, x, y in zip(before, expected, got):
+        update, other = x - start, y - start
+        scale = np.abs(update).max()
+        if scale == 0:  # e.g. BatchNorm statistics of an MLP this update leaves alone
+            np.testing.assert_array_equal(other, 0)
+            continue
+        moved += 1
+        np.testing.assert_allclose(other, update, atol=tolerance * scale + 4 * np.spacing(np.abs(start).max()))
+    return moved
+
+
+def test_xla_training_loop_step_equals_the_fused_step(tiny_config):
+    """A whole XLA training step as the trainer runs it (its compiled epoch loop: the step's own random
+    draws, then the update) = the fused step on those same inputs: losses and weight updates.
+
+    XLA draws other normal/uniform numbers than TensorFlow's kernels from the same generator state, so
+    the step's inputs are drawn by the step's own code compiled with XLA from a copy of its generator;
+    a step that is not XLA-compiled therefore fails here too. Adam's epsilon is 1, so that an update is
+    proportional to its gradient (with 1e-8 every weight moves by about the learning rate)."""
+    dataset = make_toy_dataset(n=16)  # one step per epoch
+    config = tiny_config.replace(adam_epsilon=1.0, **SMALL)
+    fused, a = _trainer(config.replace(jit_compile="off"), dataset)
+    xla, b = _trainer(config.replace(jit_compile="on"), dataset)
+    assert b.xla and not a.xla and a.step.generator.lstm_0.fused and not b.step.generator.lstm_0.fused
+    before = _weights(xla)
+    for x, y in zip(_weights(fused), before):
+        np.testing.assert_array_equal(x, y)
+
+    rng = b.step.rng
+    a.step.rng = tf.random.Generator.from_state(rng.state.read_value(), rng.algorithm)
+    a.step.train_step = lambda real, noise, alphas: (real, noise, alphas)  # __call__ then returns its draws
+    real, noise, alphas = tf.function(a.step.__call__, jit_compile=True)()
+    del a.step.train_step
+    expected = a.step.train_step(real, noise, alphas)  # eagerly: no trace to wait for
+
+    logs = b.train(1)  # one step, XLA-compiled inside the epoch loop
+    assert b.traces == 1 and b._step.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(rng.state.numpy(), a.step.rng.state.numpy())  # the same draws consumed
+    for name, value in expected.items():
+        np.testing.assert_allclose(logs[name], value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    assert _update_matches(before, _weights(fused), _weights(xla), 1e-3) >= 20
+
+
+def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, monkeypatch):
+    """input_pipeline="tf_data": fit 1 epoch with a checkpoint, then fit(resume=True) to 2 = 2 epochs
+    straight, bitwise; the resumed run asks the pipeline for the batches of step 2 onwards."""
+    dataset = make_toy_dataset(n=32)  # two steps per epoch
+    config = tiny_config.replace(input_pipeline="tf_data", epochs=2, checkpoint_every=1, **SMALL)
+    first_steps = []
+    pipeline = TrainingLoop.pipeline
+    monkeypatch.setattr(TrainingLoop, "pipeline", lambda self, first: first_steps.append(first) or pipeline(self, first))
+    straight, trainer = _trainer(config, dataset)
+    trainer.train(2)
+    outputs = dataset.feature_outputs, dataset.attribute_outputs
+    DoppelGANger(config.replace(epochs=1), *outputs).fit(dataset, run_dir=tmp_path / "split")
+    resumed = DoppelGANger(config, *outputs).fit(dataset, run_dir=tmp_path / "split", resume=True)
+    assert first_steps == [0, 0, 2]
+    assert len(resumed.history.history["loss/g"]) == 1  # only epoch 2 ran after the resume
+    _assert_same_weights(straight, resumed)
+
+
+def test_mixed_float16_step_is_the_float32_step(tiny_config, toy_dataset):
+    """precision="mixed_float16": float32 variables, float16 compute, dynamic loss scaling. One step on
+    the same inputs moves every weight as the float32 step does (within float16 rounding; a loss scale
+    not undone, or not applied, would be off by its factor); training and generation stay finite."""
+    config = tiny_config.replace(adam_epsilon=1.0, **SMALL)
+    half, h = _trainer(config.replace(precision="mixed_float16"), toy_dataset)
+    full, f = _trainer(config, toy_dataset)
+    assert half.generator.lstm_0.cell.compute_dtype == "float16"
+    assert half.critic.compute_dtype == half.aux_critic.compute_dtype == "float16"
+    for net in (half.generator, half.critic, half.aux_critic):
+        assert {v.dtype for v in net.variables} == {"float32"}
+    optimizers = (h.step.generator_optimizer, h.step.critic_optimizer, h.step.aux_critic_optimizer)
+    assert all(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in optimizers)
+    before = _weights(half)
+    for x, y in zip(_weights(full), before):
+        np.testing.assert_array_equal(x, y)
+
+    # The initial scale, 2**15, overflows the critic's first (gradient-penalty) gradients in float16:
+    # that step is skipped and the scale halved, as dynamic loss scaling does. Compared at 2**8.
+    for o in optimizers:
+        o.dynamic_scale.assign(2.0 ** 8)
+    rng = tf.random.Generator.from_seed(0)
+    real = f.step.draw_rows(16)
+    noise = f.step.generator.sample_noise(rng, 16)
+    alphas = [[rng.uniform([16]), rng.uniform([16])]]
+    expected = tf.function(f.step.train_step)(real, noise, alphas)
+    got = tf.function(h.step.train_step)(real, noise, alphas)
+    assert [float(o.dynamic_scale) for o in optimizers] == [2.0 ** 8] * 3  # every update applied, none skipped
+    for name, value in expected.items():
+        np.testing.assert_allclose(float(got[name]), float(value), rtol=1e-2, atol=1e-3, err_msg=name)
+    assert _update_matches(before, _weights(full), _weights(half), 0.05) >= 24
+
+    trained = _weights(half)
+    metrics = h.train(2)
+    assert all(np.isfinite(v) for v in metrics.values()), metrics
+    assert all(not np.array_equal(x, y) for x, y in zip(trained, _weights(half)) if x.size > 1)
+    sample = half.generate(10, seed=0)
+    assert sample.features.dtype == np.float32 and np.isfinite(sample.features).all()
