@@ -9,10 +9,12 @@ import re
 import numpy as np
 import pytest
 
+import oracles
 from conftest import TINY, make_toy_dataset
-from dg_tf import DGConfig, DoppelGANger, save_dataset, save_npz
+from dg_tf import DGConfig, DoppelGANger, load_dataset, load_npz, save_dataset, save_npz
 from dg_tf.evaluate import main as evaluate_main
 from dg_tf.evaluation import EvaluationConfig, evaluate, write_report
+from dg_tf.evaluation.scores import discriminative_score
 from dg_tf.cli import run_main
 
 FAST = EvaluationConfig(scores=False, seed=3)
@@ -104,18 +106,35 @@ def toy_run(tmp_path_factory):
 
 
 def test_cli_writes_report_with_membership_inference(toy_run, tmp_path):
+    """The CLI's membership inference equals the attack counted by hand on the run's critic scores of the
+    train and test splits; its discriminative score is the one of the real training data's continuous columns
+    against the synthetic file's, |k/20 - 0.5| for k right of the 20 test series, above 0 for the output of a
+    2-epoch model; report.md shows both."""
     out = tmp_path / "report"
     code = run_main(evaluate_main, [
         "--real", str(toy_run / "data"), "--synthetic", str(toy_run / "synthetic.npz"), "--out", str(out),
-        "--run", str(toy_run / "run"), "--score-iterations", "5",
+        "--run", str(toy_run / "run"), "--score-iterations", "200",
     ])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     inference = metrics["privacy"]["membership_inference"]
-    assert 0.0 <= inference["success_rate"] <= 1.0 and inference["chance_level"] == 0.5
-    assert 0.0 <= metrics["scores"]["discriminative"] <= 0.5
+    real, holdout = load_dataset(toy_run / "data"), load_dataset(toy_run / "data", "test")
+    critic = DoppelGANger.load(toy_run / "run").critic_scores
+    members, others = critic(real), critic(holdout)
+    assert inference["success_rate"] == pytest.approx(oracles.membership_success(members, others), abs=1e-12)
+    assert inference["auc"] == pytest.approx(oracles.pairwise_auc(members, others), abs=1e-12)
+    assert inference["chance_level"] == 0.5 and inference["num_train"] == inference["num_holdout"] == 48
+
+    discriminative = metrics["scores"]["discriminative"]
+    right = 20 * (0.5 + discriminative)  # 48 real + 48 synthetic series, 20% (20) held out for testing
+    assert right == pytest.approx(round(right), abs=1e-9) and 10 < round(right) <= 20  # a 2-epoch model is detected
+    synthetic = load_npz(toy_run / "synthetic.npz", real.feature_outputs, real.attribute_outputs)
+    assert discriminative == discriminative_score(real.features[:, :, :2], real.lengths, synthetic.features[:, :, :2],
+                                                  synthetic.lengths, seed=0, iterations=200)
     assert metrics["data"]["holdout"]["num_samples"] == 48
-    assert "membership inference with the critic" in (out / "report.md").read_text()
+    page = (out / "report.md").read_text()
+    assert f"membership inference with the critic: success {100 * inference['success_rate']:.1f}% (chance 50.0%)" in page
+    assert f"discriminative score |accuracy - 0.5| (0 is best): {discriminative:.4g}" in page
 
 
 def test_cli_copy_of_training_data_is_flagged(toy_run, tmp_path):
