@@ -19,9 +19,11 @@ import numpy as np
 import pytest
 
 from dg_tf import ConfigError, DGConfig, DoppelGANger
+from dg_tf.encoding import Encoding
+from dg_tf.training import Trainer
 from dg_tf.training.distribute import Replicas, distribution_strategy, is_chief
 
-from conftest import REPO
+from conftest import REPO, TINY, make_toy_dataset
 
 TESTS = Path(__file__).resolve().parent
 SMOOTH_ADAM = dict(adam_epsilon=1.0, epochs=1)
@@ -133,6 +135,66 @@ def test_multi_worker_on_two_local_processes(tmp_path):
     loaded = DoppelGANger.load(written)
     assert loaded.config.strategy == "default"
     np.testing.assert_array_equal(loaded.generate(8, seed=3).features, results[0]["multi-worker/sample"])
+
+
+#: One multi-worker task of the fast test: a small model, two steps, every weight saved.
+WORKER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    sys.path.insert(0, {tests!r})
+    from conftest import TINY, make_toy_dataset
+    from dg_tf import DGConfig, DoppelGANger
+    from dg_tf.training.distribute import distribution_strategy
+    dataset = make_toy_dataset(n=32)
+    config = DGConfig(**TINY).replace(strategy="multi-worker", **{fast!r})
+    model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
+    arrays = {{f"{{net}}/{{i}}": v.numpy() for net in {networks!r}
+              for i, v in enumerate(getattr(model, net).variables)}}
+    arrays["replicas"] = np.array(distribution_strategy("multi-worker").num_replicas_in_sync)
+    np.savez(sys.argv[1], **arrays)
+""")
+#: Fewer layers than TINY (a cheaper trace), epsilon 1, one epoch of two steps.
+FAST = dict(SMOOTH_ADAM, attribute_hidden_layers=1, critic_hidden_layers=1, aux_critic_hidden_layers=1)
+NETWORKS = ("generator", "critic", "aux_critic")
+
+
+def test_multi_worker_two_local_processes_train_the_one_device_model(tmp_path):
+    """Two MultiWorkerMirroredStrategy tasks (TF_CONFIG, localhost ports), each taking half of every
+    batch: both end with bitwise the same weights, those of the one-device run up to float rounding."""
+    workers = [f"localhost:{_free_port()}" for _ in range(2)]
+    script = WORKER.format(tests=str(TESTS), fast=FAST, networks=NETWORKS)
+    runs = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        out = tmp_path / f"worker{index}.npz"
+        process = subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=REPO, text=True,
+                                   env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        runs.append((process, out))
+    results = [_finish(*run) for run in runs]  # before the reference: never more than two processes at work
+    # the one-device reference: fit's model, networks and trainer, its two steps run eagerly (no trace)
+    dataset = make_toy_dataset(n=32)
+    config = DGConfig(**TINY).replace(**FAST)
+    reference = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
+    encoding = Encoding.for_dataset(dataset, config)
+    reference._build(encoding)
+    trainer = Trainer(config, reference.generator, reference.critic, reference.aux_critic, *encoding.encode(dataset))
+    assert trainer.steps_per_epoch == 2
+    initial = {net: [v.numpy() for v in getattr(reference, net).variables] for net in NETWORKS}
+    for _ in range(trainer.steps_per_epoch):
+        trainer.step()
+
+    assert int(results[0]["replicas"]) == int(results[1]["replicas"]) == 2
+    names = sorted(k for k in results[0] if k != "replicas")
+    assert len(names) > 20 and names == sorted(k for k in results[1] if k != "replicas")
+    for name in names:  # the workers hold the same model
+        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+    moved = 0
+    for net in NETWORKS:
+        for i, v in enumerate(getattr(reference, net).variables):
+            np.testing.assert_allclose(results[0][f"{net}/{i}"], v.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+            moved += not np.array_equal(v.numpy(), initial[net][i])
+    assert moved > 20  # it trained
 
 
 def test_batch_must_split_evenly_and_dp_runs_on_one_device(tiny_config, toy_dataset, monkeypatch):
