@@ -2,17 +2,27 @@
 
 Runs in dg_tf's environment, in its own process (the driver starts it), through
 the public API only: ``DoppelGANger(DGConfig(...), ...).fit(dataset)`` then
-``generate``. It also times a dense float32 matmul under the same thread
-settings, the machine's peak for the model-FLOP/s fraction. See
-:mod:`benchmarks.common` for the protocol and the timing rules.
+``generate``, in its natural mode (a group of rows stops once all its series
+have ended) and with full rollouts (``generate_early_exit=False``, what the
+peer always does). It also times a dense float32 matmul under the same thread
+settings, the machine's peak for the model-FLOP/s fraction, and saves the
+model for the cold-start measurements. See :mod:`benchmarks.common` for the
+protocol and the timing rules.
+
+``python -m benchmarks.dg_runner --cold-start MODEL_DIR N THREADS LAUNCHED``
+is the Python API's cold start, in a fresh process: import TensorFlow, import
+dg_tf, load the model, generate N series; it prints the time of each stage as
+JSON, in seconds since ``LAUNCHED`` (the driver's ``time.time()`` just before
+it started the process).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
-from benchmarks.common import (Architecture, Job, StepClock, median_seconds, peak_rss_mib, read_case, rss_mib,
+from benchmarks.common import (Architecture, Job, StepClock, generation_figures, peak_rss_mib, read_case, rss_mib,
                                run_measurements, write_json)
 
 
@@ -87,7 +97,8 @@ def run(job: Job) -> dict:
     clock = StepClock()
 
     class Clocked(keras.callbacks.Callback):
-        """A tick per training step (the steps of a compiled chunk are reported together when it ends)."""
+        """A tick per training step (the steps of a compiled chunk are reported together when it ends);
+        stops training at the first epoch end with a long enough timed window."""
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch, self.steps = epoch, 0
@@ -97,27 +108,66 @@ def run(job: Job) -> dict:
                 clock.tick(self.epoch)
             self.steps = batch + 1
 
+        def on_epoch_end(self, epoch, logs=None):
+            if clock.window_reached(job.min_train_steps, job.min_window_s):
+                self.model.stop_training = True
+
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs)
     model.fit(dataset, callbacks=[Clocked()])  # no run_dir: no checkpoints or logs, like the peer
-    train_sps, timed_steps = clock.samples_per_second(job.batch_size)
+    training = clock.figures(job.batch_size)
     train_peak = peak_rss_mib()
+    if job.model_dir is not None:
+        model.save(job.model_dir)
 
-    model.generate(job.gen_batch, seed=job.seed + 1)  # warm-up: traces the sampling function
+    def generate() -> float:
+        """One timed call; the mean generated length (steps)."""
+        out = model.generate(job.gen_n, seed=job.seed + 2)
+        assert out.num_samples == job.gen_n
+        return float(out.lengths.mean())
 
-    def generate() -> None:
-        assert model.generate(job.gen_n, seed=job.seed + 2).num_samples == job.gen_n
-
-    gen_seconds = median_seconds(generate, job.gen_calls)
+    generation = {}
+    for prefix, early_exit in (("generate_", True), ("generate_full_", False)):
+        model.config = model.config.replace(generate_early_exit=early_exit)
+        model.generate(job.gen_batch, seed=job.seed + 1)  # warm-up: traces this mode's sampling function
+        generation.update(generation_figures(generate, job.gen_n, job.min_window_s, job.gen_calls, prefix))
     return {
-        **run_measurements("dg_tf", train_sps, timed_steps, job.gen_n, gen_seconds, baseline, train_peak),
+        **run_measurements("dg_tf", training, generation, baseline, train_peak),
         "matmul_flops_per_s": peak_flops,
         "versions": {"tensorflow": tf.__version__},
     }
 
 
+def cold_start(model_dir: str, n: int, threads: int, launched: float) -> dict[str, float]:
+    """The Python API from a fresh process to its first output: import, load, generate ``n`` series.
+
+    Returns:
+        Seconds since ``launched`` (``time.time()``) at the end of each stage:
+        ``started`` (this function entered), ``import_tensorflow``,
+        ``import_dg_tf``, ``load`` and ``first_generate``.
+    """
+    stamps = {"started": time.time() - launched}
+    import tensorflow  # noqa: F401  (timed: TensorFlow's own import)
+
+    stamps["import_tensorflow"] = time.time() - launched
+    from dg_tf import DoppelGANger
+    from dg_tf.runtime import configure_cpu_threads
+
+    configure_cpu_threads(threads)
+    stamps["import_dg_tf"] = time.time() - launched
+    model = DoppelGANger.load(model_dir)
+    stamps["load"] = time.time() - launched
+    model.generate(n, seed=1)
+    stamps["first_generate"] = time.time() - launched
+    return stamps
+
+
 def main(argv: list[str]) -> None:
+    if len(argv) == 5 and argv[0] == "--cold-start":
+        print(json.dumps(cold_start(argv[1], int(argv[2]), int(argv[3]), float(argv[4]))))
+        return
     if len(argv) != 2:
-        raise SystemExit("usage: python -m benchmarks.dg_runner JOB.json RESULT.json")
+        raise SystemExit("usage: python -m benchmarks.dg_runner JOB.json RESULT.json\n"
+                         "       python -m benchmarks.dg_runner --cold-start MODEL_DIR N THREADS LAUNCHED")
     write_json(argv[1], run(Job.from_file(argv[0])))
 
 

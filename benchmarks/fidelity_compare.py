@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from benchmarks.common import replace_marked_section
 from benchmarks.fidelity import MEASURES, _cell
 
 __all__ = ["main", "merge"]
@@ -86,15 +87,13 @@ def format_summary(cases: dict[str, dict[str, Any]], reports: Sequence[dict[str,
 
 
 def replace_section(text: str, body: str, source: str) -> str:
-    """``text`` with the lines between :data:`BEGIN` and :data:`END` replaced by ``body``.
+    """``text`` with the lines between :data:`BEGIN` and :data:`END` replaced by ``body``
+    (:func:`benchmarks.common.replace_marked_section`).
 
     Raises:
         ValueError: the markers are missing or out of order (naming ``source``).
     """
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{source}: needs the lines {BEGIN} and {END} (in that order)")
-    return text[:start + len(BEGIN)] + "\n" + body + "\n" + text[end:]
+    return replace_marked_section(text, body, BEGIN, END, source)
 
 
 def main(argv: Sequence[str] | None = None) -> str:

@@ -7,21 +7,30 @@ networks (paper appendix B):
 - attribute MLP ``mlp(z, A)``: noise z -> real attributes A;
 - min/max MLP ``mlp(z + A, Aa)``: Aa = 2 per continuous feature column (auto-normalization);
 - LSTM: T = L/S passes of ``4u(in + u)`` multiply-adds, in = A + Aa + z for the
-  first layer; heads ``u x S*D`` per pass, D = K + 2 (the generation flag);
+  first layer; heads ``u x S*D`` per pass, D = K + 2 (the generation flag;
+  D = K when every training series has the same length: no flag then);
 - critic ``mlp(L*D + A + Aa, 1)`` and auxiliary critic ``mlp(A + Aa, 1)``.
 
 with ``mlp(i, o) = i*h + (layers-1)*h*h + h*o`` multiply-adds.
 
-One training step per sample (one critic round, one generator round, as the paper):
+One training step per sample (dg_tf's step, ``dg_tf/training/step.py``: one
+critic round and one generator round on a single generator forward pass):
 
-- critic round: a generator forward G; per critic 3 forwards (real, fake,
-  interpolated), 2 x 2 for the backward of the real and fake terms (weights and
-  inputs), 1 for the penalty's input gradient and 2 for its double backward:
-  10 C;
-- generator round: forward and backward of the generator (3 G), forward and
-  input-gradient of each critic (2 C).
+- the generator: one forward G (the critic round runs on the generator
+  round's forward pass) and its backward, weights and inputs (2 G): 3 G. The
+  fused LSTM kernel computes its input gradients whether needed or not, so
+  they are counted. Replaying the BatchNorm statistics of the forward pass
+  the critic round saves runs the attribute and min/max MLPs once more
+  (G_attr, their share of G);
+- per critic (forward F, its first layer's share F1): 3 forwards (real, fake,
+  interpolated); the penalty's input gradient (F); the weight gradients of the
+  real and fake terms (2 F) and their input gradients below the first layer
+  (2 (F - F1): neither the real batch nor the generated one, at which the
+  critic update stops, needs one); the penalty's double backward (2 F); and
+  in the generator round a forward and an input gradient (2 F):
+  12 F - 2 F1.
 
-    train = 4 G + 12 C + 12 C_aux,        generate = G.
+    train = 3 G + G_attr + (12 C - 2 C1) + (12 C_aux - 2 C_aux1),        generate = G.
 
 These are the model's useful FLOPs, an estimate: what TensorFlow executes can be more.
 """
@@ -33,7 +42,7 @@ from typing import Any, Sequence
 
 from benchmarks.common import Architecture
 
-__all__ = ["Shape", "generation_flops", "training_flops"]
+__all__ = ["Shape", "critic_training_flops", "generation_flops", "training_flops"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +55,8 @@ class Shape:
         feature_width: K, encoded feature columns (one-hot widths included, no flag).
         continuous_features: feature columns that get a min/max pair.
         attribute_width: A, encoded real attribute columns.
+        fixed_length: every training series has the same length: the
+            generator then has no generation-flag channels.
     """
 
     length: int
@@ -53,6 +64,12 @@ class Shape:
     feature_width: int
     continuous_features: int
     attribute_width: int
+    fixed_length: bool = False
+
+    @property
+    def step_width(self) -> int:
+        """D, the generator's outputs per time step: K, plus the 2 flag channels for variable lengths."""
+        return self.feature_width + (0 if self.fixed_length else 2)
 
     @property
     def addi_width(self) -> int:
@@ -61,49 +78,67 @@ class Shape:
 
     @classmethod
     def of(cls, length: int, sample_len: int, feature_outputs: Sequence[dict[str, Any]],
-           attribute_outputs: Sequence[dict[str, Any]]) -> "Shape":
+           attribute_outputs: Sequence[dict[str, Any]], fixed_length: bool = False) -> "Shape":
         """The shape of data with these spec dicts (``type``, ``dim``)."""
         return cls(
             length, sample_len,
             feature_width=sum(o["dim"] for o in feature_outputs),
             continuous_features=sum(o["dim"] for o in feature_outputs if o["type"] == "CONTINUOUS"),
             attribute_width=sum(o["dim"] for o in attribute_outputs),
+            fixed_length=fixed_length,
         )
+
+
+def _mlp_layers(inputs: int, layers: int, units: int, outputs: int) -> list[int]:
+    """Multiply-adds of each Dense layer of ``layers`` hidden Dense(units) then Dense(outputs), first first."""
+    widths = [inputs] + [units] * layers + [outputs]
+    return [a * b for a, b in zip(widths, widths[1:])]
 
 
 def _mlp(inputs: int, layers: int, units: int, outputs: int) -> int:
     """Multiply-adds of ``layers`` hidden Dense(units) then Dense(outputs)."""
-    if layers == 0:
-        return inputs * outputs
-    return inputs * units + (layers - 1) * units * units + units * outputs
+    return sum(_mlp_layers(inputs, layers, units, outputs))
+
+
+def _attribute_macs(shape: Shape, arch: Architecture) -> int:
+    """Multiply-adds of the attribute MLP and the min/max MLP for one sample."""
+    a, aa, z = shape.attribute_width, shape.addi_width, arch.noise_dim
+    macs = _mlp(z, arch.attribute_layers, arch.attribute_units, a) if a else 0
+    if aa:
+        macs += _mlp(z + a, arch.attribute_layers, arch.attribute_units, aa)
+    return macs
 
 
 def generation_flops(shape: Shape, arch: Architecture) -> float:
-    """FLOPs of one generator forward pass for one sample."""
-    a, aa, z = shape.attribute_width, shape.addi_width, arch.noise_dim
-    macs = 0
-    if a:
-        macs += _mlp(z, arch.attribute_layers, arch.attribute_units, a)
-    if aa:
-        macs += _mlp(z + a, arch.attribute_layers, arch.attribute_units, aa)
+    """FLOPs of one generator forward pass for one sample (G)."""
     passes = shape.length // shape.sample_len
     u = arch.lstm_units
-    lstm_in = a + aa + z
+    lstm_in = shape.attribute_width + shape.addi_width + arch.noise_dim
+    macs = _attribute_macs(shape, arch)
     for _ in range(arch.lstm_layers):
         macs += passes * 4 * u * (lstm_in + u)
         lstm_in = u
-    macs += u * (shape.feature_width + 2) * shape.length  # heads: u x S*D per pass
+    macs += u * shape.step_width * shape.length  # heads: u x S*D per pass
     return 2.0 * macs
 
 
-def _critic_flops(shape: Shape, arch: Architecture) -> tuple[float, float]:
-    attrs = shape.attribute_width + shape.addi_width
-    critic = _mlp(shape.length * (shape.feature_width + 2) + attrs, arch.critic_layers, arch.critic_units, 1)
-    aux = _mlp(attrs, arch.critic_layers, arch.critic_units, 1) if attrs else 0
-    return 2.0 * critic, 2.0 * aux
+def critic_training_flops(layers: Sequence[int]) -> float:
+    """FLOPs of one critic in one training step, per sample: ``12 F - 2 F1``.
+
+    Args:
+        layers: multiply-adds of each of its Dense layers, the first first.
+    """
+    forward, first = 2.0 * sum(layers), 2.0 * layers[0]
+    critic_round = 3 * forward + forward + 2 * forward + 2 * (forward - first) + 2 * forward
+    generator_round = 2 * forward
+    return critic_round + generator_round
 
 
 def training_flops(shape: Shape, arch: Architecture) -> float:
-    """FLOPs of one training step per sample: ``4 G + 12 C + 12 C_aux``."""
-    critic, aux = _critic_flops(shape, arch)
-    return 4 * generation_flops(shape, arch) + 12 * critic + 12 * aux
+    """FLOPs of one training step per sample: ``3 G + G_attr + (12 C - 2 C1) + (12 C_aux - 2 C_aux1)``."""
+    attrs = shape.attribute_width + shape.addi_width
+    critic = _mlp_layers(shape.length * shape.step_width + attrs, arch.critic_layers, arch.critic_units, 1)
+    total = 3 * generation_flops(shape, arch) + 2.0 * _attribute_macs(shape, arch) + critic_training_flops(critic)
+    if attrs:
+        total += critic_training_flops(_mlp_layers(attrs, arch.critic_layers, arch.critic_units, 1))
+    return total

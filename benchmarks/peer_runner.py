@@ -14,7 +14,13 @@ far as DGAN allows; ``benchmarks/README.md`` lists what differs:
   generation flag, so it always generates full-length series;
 - generation batch: gretel generates in batches of ``config.batch_size``; it is
   set to the job's ``gen_batch`` after training so both sides generate in the
-  same batch size.
+  same batch size;
+- training length: gretel has no way to stop training early, so the progress
+  callback raises at the end of the first epoch whose timed window is long
+  enough (:class:`benchmarks.common.StepClock`); the model is complete then.
+
+Its natural generation mode is the full rollout: one measurement gives both
+the ``generate_*`` and the ``generate_full_*`` figures.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from benchmarks.common import (
     Architecture,
     Job,
     StepClock,
-    median_seconds,
+    generation_figures,
     peak_rss_mib,
     read_case,
     rss_mib,
@@ -106,29 +112,46 @@ def run(job: Job) -> dict:
     baseline = rss_mib()  # framework loaded, data read, no model yet
     model = dgan_module.DGAN(config)
     clock = StepClock()
-    model.train_numpy(
-        series,
-        feature_types=[kinds[t] for t in feature_types],
-        attributes=attributes,
-        attribute_types=[kinds[t] for t in attribute_types],
-        progress_callback=lambda info: clock.tick(info.epoch),
-    )
-    train_sps, timed_steps = clock.samples_per_second(job.batch_size)
+    try:
+        model.train_numpy(
+            series,
+            feature_types=[kinds[t] for t in feature_types],
+            attributes=attributes,
+            attribute_types=[kinds[t] for t in attribute_types],
+            progress_callback=lambda info: _tick(clock, info, job),
+        )
+    except _WindowReached:
+        pass
+    training = clock.figures(job.batch_size)
     train_peak = peak_rss_mib()
 
     model.config.batch_size = job.gen_batch
     model.generate_numpy(job.gen_batch)  # warm-up
 
-    def generate() -> None:
+    def generate() -> float:
+        """One timed call; the mean generated length (steps)."""
         gen_attributes, gen_features = model.generate_numpy(job.gen_n)
         assert len(gen_features) == job.gen_n and np.asarray(gen_attributes).shape[0] == job.gen_n
+        return float(np.mean([len(f) for f in gen_features]))
 
-    gen_seconds = median_seconds(generate, job.gen_calls)
+    natural = generation_figures(generate, job.gen_n, job.min_window_s, job.gen_calls)
+    full = {key.replace("generate_", "generate_full_", 1): value for key, value in natural.items()}
     return {
-        **run_measurements("gretel", train_sps, timed_steps, job.gen_n, gen_seconds, baseline, train_peak),
+        **run_measurements("gretel", training, {**natural, **full}, baseline, train_peak),
         "critic_hidden_layers": 5 if job.peer_stock_critic else arch.critic_layers,
         "versions": {name: metadata.version(name) for name in PACKAGES},
     }
+
+
+class _WindowReached(Exception):
+    """Raised from gretel's progress callback to end training (it has no other way to stop)."""
+
+
+def _tick(clock: StepClock, info, job: Job) -> None:
+    """gretel's progress callback: a tick per step; at an epoch's last step, stop once the window is long enough."""
+    clock.tick(info.epoch)
+    if info.batch == info.total_batches - 1 and clock.window_reached(job.min_train_steps, job.min_window_s):
+        raise _WindowReached
 
 
 def main(argv: list[str]) -> None:

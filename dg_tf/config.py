@@ -299,6 +299,11 @@ class RuntimeConfig(_Group):
         model runs on one device unless told otherwise.
     generate_batch_size: samples generated per forward pass; the noise is
         drawn per batch, so the series of a seed depend on it.
+    generate_early_exit: generation stops the LSTM of a group of rows once
+        every series in it has ended (the skipped passes are the zeros the
+        full rollout would mask them to: the same output, bitwise). False
+        rolls out all L/S passes, as gretel's DGAN always does (for
+        like-for-like speed comparisons, ``benchmarks/``).
     """
 
     jit_compile: JitCompile = "auto"
@@ -307,6 +312,7 @@ class RuntimeConfig(_Group):
     input_pipeline: InputPipeline = "in_graph"
     strategy: Strategy = "default"
     generate_batch_size: int = 1000
+    generate_early_exit: bool = True
 
     POSITIVE = ("lstm_batch_splits", "steps_per_execution", "generate_batch_size")
 

@@ -291,13 +291,15 @@ class DoppelGANger:
         return figure_to_image(plot_series(sample, title=f"generated series, epoch {epoch}"))
 
     # --------------------------------------------------------- generation
-    def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None):
+    def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
         """One generation batch (compiled): noise from the generation RNG, then the inference forward pass.
+
+        ``early_exit``: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
 
         Returns encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
         """
         noise = self.generator.sample_noise(self._generation_rng, batch_size)
-        out = self.generator.generate(noise, attributes)
+        out = self.generator.generate(noise, attributes, early_exit=early_exit)
         return out["features"], out["attributes"], out["gen_flags"]
 
     def generate(
@@ -315,7 +317,8 @@ class DoppelGANger:
         ``generate(m)`` for m > n with the same seed), each one compiled call
         that draws the batch's noise and runs the generator; the LSTM stops
         once every series of a group of rows has ended
-        (:meth:`Generator.generate`).
+        (:meth:`Generator.generate`), unless ``config.generate_early_exit``
+        is off (the output is the same either way).
 
         Args:
             n: number of series.
@@ -358,7 +361,8 @@ class DoppelGANger:
                 chunk = attributes[start:start + batch]
                 given[: len(chunk)] = chunk
                 given = tf.constant(given)
-            features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in self._sample(batch, given))
+            out = self._sample(batch, given, self.config.generate_early_exit)
+            features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in out)
             # decoded batch by batch: row-wise, the same as at once, with small temporaries
             parts.append(encoding.decode(features, all_attributes, gen_flags,
                                          attribute_probabilities=attribute_probabilities))

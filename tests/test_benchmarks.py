@@ -1,12 +1,15 @@
-"""``benchmarks/``: a CI-sized smoke run of the script (dg_tf only, no peer venv) and its pieces.
+"""``benchmarks/``: CI-sized runs of the script (dg_tf alone, and beside the peer when its venv exists) and its pieces.
 
-Timings are never asserted: only that the script runs end to end, reports the
-cases asked for with positive numbers, and that the data, FLOP counts and
-peer-side column mapping are right.
+Timings are never asserted: only that the script runs end to end and reports
+the cases asked for with positive numbers; that the medians, ratios, summary
+lines and README tables come out right for fabricated runner outputs whose
+ratios are known; and that the data, FLOP counts and peer-side column mapping
+are right.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -23,38 +26,149 @@ from dg_tf.data.validation import validate_dataset
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 from benchmarks.cases import CASES, TINY_BATCH, cluster_lengths  # noqa: E402
+from benchmarks.bench import summarize  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    ARCHITECTURES, Architecture, StepClock, median_seconds, read_case, to_codes, write_case,
+    ARCHITECTURES, Architecture, StepClock, generation_figures, read_case, replace_marked_section, timed_window,
+    to_codes, write_case,
 )
-from benchmarks.flops import Shape, generation_flops, training_flops  # noqa: E402
+from benchmarks.flops import Shape, critic_training_flops, generation_flops, training_flops  # noqa: E402
+from benchmarks.peer_env import DEFAULT_VENV  # noqa: E402
+from benchmarks.render import BEGIN, END, format_report, summary_lines  # noqa: E402
 
 SMOKE_CASES = ["web_traffic", "cluster_trace"]  # fixed and variable length; fcc_mba is built below
+#: The smoke runs' timed windows, seconds (the real runs' 5 s would make CI slow).
+SMOKE_WINDOW = "0.1"
+
+
+def _tiny_run(tmp_path, cases, *flags):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench", "--tiny", "--reps", "1", "--steps", "2", "--steps-per-epoch", "2",
+         "--min-window", SMOKE_WINDOW, "--cases", ",".join(cases), "--out", str(out), *flags],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, json.loads(out.read_text())
 
 
 def test_tiny_run_reports_every_case_with_positive_numbers(tmp_path):
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench", "--tiny", "--skip-peer", "--reps", "1",
-         "--steps", "2", "--steps-per-epoch", "2", "--cases", ",".join(SMOKE_CASES), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert [row.split("|")[1].strip() for row in table[1:]] == SMOKE_CASES
-    report = json.loads(out.read_text())
+    stdout, report = _tiny_run(tmp_path, SMOKE_CASES, "--skip-peer")
+    table = [line for line in stdout.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in table[1:3]] == SMOKE_CASES
     assert sorted(report["cases"]) == sorted(SMOKE_CASES)
     assert report["machine"]["cores"] >= 1 and len(report["machine"]["load_average"]) == 3
+    assert report["commit"] and report["date"] and report["command"].startswith("python -m benchmarks.bench --tiny")
     for name in SMOKE_CASES:
         case = report["cases"][name]
         assert "gretel" not in case and "ratio" not in case
         dg = case["dg_tf"]
-        for key in ("train_samples_per_s", "generate_samples_per_s", "peak_rss_mib", "model_flops_per_s",
-                    "matmul_flops_per_s"):
+        for key in ("train_samples_per_s", "generate_samples_per_s", "generate_full_samples_per_s", "peak_rss_mib",
+                    "model_flops_per_s", "matmul_flops_per_s"):
             assert dg[key] > 0, (name, key)
         assert 0 < dg["fraction_of_matmul_peak"] < 1
         assert dg["peak_rss_mib"] >= dg["train_peak_rss_mib"]
         (run,) = case["runs"]["dg_tf"]
-        assert run["timed_train_steps"] == 2  # epochs after the warm-up one, 2 steps each
+        assert run["timed_train_steps"] >= 2 and run["timed_train_steps"] % 2 == 0  # whole epochs of 2 steps
+        for key in ("train_window_s", "generate_window_s", "generate_full_window_s"):
+            assert run[key] >= float(SMOKE_WINDOW), key
+        assert run["generate_calls"] >= 3 and run["generate_full_calls"] >= 3
+        # early exit or not, the output is the same: so are its lengths
+        assert 1 <= run["generate_mean_length"] == run["generate_full_mean_length"] <= case["max_length"]
+        cold = case["cold_start"]
+        assert 0 < cold["import_tensorflow_s"] < cold["api_s"] and cold["cli_s"] > 0 and cold["steady_batch_s"] > 0
+        assert cold["dg_tf_share_s"] == pytest.approx(cold["api_s"] - cold["import_tensorflow_s"])
+    web = report["cases"]["web_traffic"]
+    assert web["dg_tf"]["generate_mean_length"] == web["max_length"] == web["mean_length"]  # a fixed length
+
+
+@pytest.mark.skipif(not (DEFAULT_VENV / "bin" / "python").exists(),
+                    reason=f"no peer venv at {DEFAULT_VENV} (python -m benchmarks.peer_env builds it)")
+def test_tiny_run_beside_the_peer_reports_ratios(tmp_path):
+    stdout, report = _tiny_run(tmp_path, ["cluster_trace"], "--peer-venv", str(DEFAULT_VENV))
+    case = report["cases"]["cluster_trace"]
+    (peer,) = case["runs"]["gretel"]
+    assert peer["train_samples_per_s"] > 0 and peer["generate_samples_per_s"] > 0
+    assert peer["generate_mean_length"] == case["max_length"]  # gretel always rolls out every step
+    assert peer["generate_full_samples_per_s"] == peer["generate_samples_per_s"]  # its natural mode is the full one
+    assert peer["train_window_s"] >= float(SMOKE_WINDOW) and peer["timed_train_steps"] % 2 == 0
+    for key in ("train_samples_per_s", "generate_samples_per_s", "generate_full_samples_per_s", "peak_rss_mib"):
+        assert case["ratio"][key] == pytest.approx(case["dg_tf"][key] / case["gretel"][key])
+    assert "- **Generation, full rollouts on both sides:** dg_tf / gretel samples/s" in stdout
+
+
+def _run(train, natural, full, natural_length, full_length, rss, matmul=None):
+    """A fabricated runner result (samples/s, steps, MiB, FLOP/s)."""
+    run = {"train_samples_per_s": train, "train_window_s": 5.0, "generate_samples_per_s": natural,
+           "generate_window_s": 5.0, "generate_mean_length": natural_length, "generate_full_samples_per_s": full,
+           "generate_full_window_s": 5.0, "generate_full_mean_length": full_length, "peak_rss_mib": rss,
+           "train_peak_rss_mib": rss, "baseline_rss_mib": rss / 2, "versions": {}}
+    return run if matmul is None else {**run, "matmul_flops_per_s": matmul}
+
+
+def _fabricated_case():
+    """Three repetitions per side whose medians give ratios 2.5 (training), 3 (full rollouts), 6 (natural)."""
+    runs = {
+        "dg_tf": [_run(100, 600, 300, 20, 20, 1000, 1e9), _run(300, 500, 200, 20, 20, 900, 2e9),
+                  _run(200, 800, 400, 20, 20, 1100, 1e9)],
+        "gretel": [_run(80, 100, 100, 50, 50, 500), _run(60, 90, 90, 50, 50, 450),
+                   _run(90, 110, 110, 50, 50, 400)],
+    }
+    cold = [{"cli_s": 9.0, "api_s": 6.0, "import_tensorflow_s": 4.5, "dg_tf_share_s": 1.5},
+            {"cli_s": 7.0, "api_s": 5.0, "import_tensorflow_s": 3.8, "dg_tf_share_s": 1.2},
+            {"cli_s": 8.0, "api_s": 5.5, "import_tensorflow_s": 4.0, "dg_tf_share_s": 1.5}]
+    return {"runs": runs, "cold_starts": cold, **summarize(runs, cold, train_flops=1e6, gen_batch=100)}
+
+
+def test_summary_takes_medians_then_ratios_of_the_medians():
+    case = _fabricated_case()
+    assert case["dg_tf"]["train_samples_per_s"] == 200 and case["gretel"]["train_samples_per_s"] == 80
+    assert case["ratio"]["train_samples_per_s"] == 2.5
+    assert case["ratio"]["generate_full_samples_per_s"] == 3.0  # 300 / 100
+    assert case["ratio"]["generate_samples_per_s"] == 6.0  # 600 / 100
+    assert case["ratio"]["peak_rss_mib"] == 1000 / 450
+    assert case["dg_tf"]["generate_mean_length"] == 20 and case["gretel"]["generate_mean_length"] == 50
+    assert case["dg_tf"]["model_flops_per_s"] == 1e6 * 200
+    assert case["dg_tf"]["fraction_of_matmul_peak"] == pytest.approx(0.15)  # the median of 0.1, 0.15, 0.2
+    assert case["cold_start"] == {"cli_s": 8.0, "api_s": 5.5, "import_tensorflow_s": 4.0, "dg_tf_share_s": 1.5,
+                                  "steady_batch_s": 100 / 600}
+
+
+def _fabricated_report():
+    other = _fabricated_case()
+    other["ratio"] = dict(other["ratio"], train_samples_per_s=4.0, generate_samples_per_s=8.0)
+    return {"date": "2026-12-03T13:00:00+00:00", "commit": "abc1234", "command": "python -m benchmarks.bench",
+            "wall_s": 600.0, "warnings": [],
+            "machine": {"cpu": "CPU", "cores": 2, "memory_gib": 23.5, "system": "Linux", "python": "3.11.7",
+                        "load_average": [0.1, 0.1, 0.1], "load_average_end": [1.9, 1.0, 0.5]},
+            "settings": {"threads": 2, "reps": 3, "min_window": 5.0},
+            "cases": {"web_traffic": _fabricated_case(), "cluster_trace": other}}
+
+
+def test_summary_lines_never_mix_full_rollouts_with_natural_modes():
+    lines = summary_lines(_fabricated_report()["cases"])
+    assert lines[0] == "- **Training:** dg_tf / gretel samples/s 2.50x (web_traffic) to 4.00x (cluster_trace)."
+    assert lines[1] == "- **Generation, full rollouts on both sides:** dg_tf / gretel samples/s 3.00x (both cases)."
+    assert lines[2].startswith("- **Generation, each side's natural mode") and lines[2].endswith(
+        "6.00x (web_traffic) to 8.00x (cluster_trace).")
+    assert "of which dg_tf's own share beyond importing TensorFlow 1.50 s (both cases)" in lines[3]
+
+
+def test_readme_section_is_rendered_from_the_json(tmp_path):
+    from benchmarks.render import main as render
+
+    report = _fabricated_report()
+    body = format_report(report)
+    assert "at commit `abc1234`" in body and "timed windows of at least 5.0 s (training 5.0 to 5.0 s" in body
+    assert "| web_traffic | 200 | 80 | **2.50** | 300 | 100 | **3.00** | 600 | 100 | **6.00** | 20.0 | 50.0 |" in body
+    assert "| web_traffic | 1,000 | 450 | 2.22 | 0.20 | 15.0 | 8.00 | 5.50 | 1.50 | 0.167 |" in body
+    (tmp_path / "results.json").write_text(json.dumps(report))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
+    render([str(tmp_path / "results.json"), "--readme", str(readme)])
+    assert readme.read_text() == f"intro\n{BEGIN}\n{body}\n{END}\noutro\n"
+    # the repository's README has the section the script rewrites
+    text = (REPO / "benchmarks" / "README.md").read_text()
+    assert body in replace_marked_section(text, body, BEGIN, END, "benchmarks/README.md")
 
 
 def test_unknown_case_is_one_clear_error():
@@ -101,44 +215,76 @@ def test_to_codes_gives_gretel_one_column_per_variable():
 
 
 def test_flops_by_hand():
-    # L=4, S=2, K=1 continuous (D=3 with the flag, Aa=2), A=2; noise 1, MLPs 1x2, LSTM 1x2, critics 1x2.
+    """Every matmul of dg_tf's training step (dg_tf/training/step.py) for a tiny shape, counted from the layer sizes.
+
+    L=4, S=2 (2 passes), K=1 continuous feature (Aa=2), A=2 real attribute columns, variable length (D=3 with
+    the 2 flag channels); noise 1, attribute MLPs 1 x 2, LSTM 1 x 2, critics 1 x 2.
+    """
     arch = Architecture(noise_dim=1, attribute_layers=1, attribute_units=2, lstm_layers=1, lstm_units=2,
                         critic_layers=1, critic_units=2)
     shape = Shape(length=4, sample_len=2, feature_width=1, continuous_features=1, attribute_width=2)
-    attribute = 1 * 2 + 2 * 2         # noise -> 2 -> A
-    addi = (1 + 2) * 2 + 2 * 2        # noise + A -> 2 -> Aa
-    lstm = 2 * 4 * 2 * (2 + 2 + 1 + 2)  # 2 passes x 4u(in + u)
-    heads = 2 * 3 * 4                 # u x D per record
-    g = 2 * (attribute + addi + lstm + heads)
-    critic = 2 * ((4 * 3 + 4) * 2 + 2 * 1)
-    aux = 2 * (4 * 2 + 2 * 1)
-    assert generation_flops(shape, arch) == g
-    assert training_flops(shape, arch) == 4 * g + 12 * critic + 12 * aux
+    # multiply-adds per sample of each Dense layer, as (inputs x outputs)
+    attribute_mlp = [1 * 2, 2 * 2]           # noise 1 -> 2 -> A 2
+    addi_mlp = [(1 + 2) * 2, 2 * 2]          # noise 1 + A 2 -> 2 -> Aa 2
+    lstm = 2 * (2 + 2 + 1 + 2) * 4 * 2       # 2 passes of [A + Aa + noise, h] (7) -> 4 gates of 2 units
+    heads = 2 * 2 * (2 * 3)                  # 2 passes of h 2 -> S x D = 6
+    critic = [(4 * 3 + 4) * 2, 2 * 1]        # L x D + A + Aa = 16 -> 2 -> 1
+    aux = [4 * 2, 2 * 1]                     # A + Aa = 4 -> 2 -> 1
+    g = 2 * (sum(attribute_mlp) + sum(addi_mlp) + lstm + heads)
+    assert generation_flops(shape, arch) == g == 2 * (6 + 10 + 112 + 24)
+
+    def per_critic(layers):
+        f, first = 2 * sum(layers), 2 * layers[0]
+        return (3 * f            # critic round: forwards on real, fake and interpolated rows
+                + f              # the penalty's gradient with respect to the interpolated input
+                + 2 * f          # weight gradients of the real and fake terms
+                + 2 * (f - first)  # their input gradients, below the first layer (the inputs need none)
+                + 2 * f          # the penalty's double backward
+                + 2 * f)         # generator round: a forward and the input gradient, into the generator
+
+    assert per_critic(critic) == critic_training_flops(critic) == 2 * (12 * 34 - 2 * 32)
+    # one generator forward (the critic round reuses it) and its backward; the BatchNorm replay reruns the MLPs
+    expected = 3 * g + 2 * (sum(attribute_mlp) + sum(addi_mlp)) + per_critic(critic) + per_critic(aux)
+    assert training_flops(shape, arch) == expected
+    fixed = Shape(length=4, sample_len=2, feature_width=1, continuous_features=1, attribute_width=2, fixed_length=True)
+    assert generation_flops(fixed, arch) == g - 2 * 2 * 2 * (2 * 2)  # no flag channels: heads of S x K = 2
     paper = Shape.of(550, 10, [{"type": "CONTINUOUS", "dim": 1}], [{"type": "DISCRETE", "dim": d} for d in (9, 3, 2)])
-    assert paper.addi_width == 2 and paper.attribute_width == 14
-    assert training_flops(paper, ARCHITECTURES["paper"]) > 12 * 2 * 550 * 3 * 200  # first critic layer dominates
+    assert paper.addi_width == 2 and paper.attribute_width == 14 and paper.step_width == 3
+
+
+def _clock(*stamps):
+    """A fake ``time.perf_counter``'s values: ``stamps``, then a constant for pytest's own calls."""
+    return itertools.chain(stamps, itertools.repeat(100.0))
 
 
 def test_step_clock_times_steps_after_the_warm_up_epoch(monkeypatch):
-    now = iter([0.0, 5.0, 6.0, 7.0, 8.0, 0.0, 1.0])  # warm-up epoch ends at 5 s, then 3 steps in 3 s
+    now = _clock(0.0, 5.0, 6.0, 7.0, 8.0)  # warm-up epoch ends at 5 s, then 3 steps in 3 s
     monkeypatch.setattr(time, "perf_counter", lambda: next(now))
     clock = StepClock()
-    for epoch in (1, 1, 2, 2, 3):
+    for epoch in (1, 1, 2, 2):
         clock.tick(epoch)
-    assert clock.samples_per_second(batch_size=10) == (10.0, 3)
+    assert clock.window_reached(min_steps=2, min_seconds=2.0) and not clock.window_reached(3, 2.0)
+    assert not clock.window_reached(min_steps=2, min_seconds=2.5)
+    clock.tick(3)
+    assert clock.figures(batch_size=10) == {"train_samples_per_s": 10.0, "timed_train_steps": 3, "train_window_s": 3.0}
     only_warm_up = StepClock()
     for epoch in (0, 0):  # gretel counts epochs from 0
         only_warm_up.tick(epoch)
+    assert not only_warm_up.window_reached(1, 0.0)
     with pytest.raises(ValueError, match="warm-up"):
-        only_warm_up.samples_per_second(batch_size=10)
+        only_warm_up.figures(batch_size=10)
 
 
-def test_generation_time_is_the_median_of_the_calls(monkeypatch):
-    now = iter([0.0, 1.0, 1.0, 4.0, 4.0, 6.0])  # calls of 1 s, 3 s and 2 s
+def test_generation_is_timed_over_a_window_of_calls(monkeypatch):
+    now = _clock(0.0, 1.0, 2.5, 4.0, 5.5)  # calls end at 1, 2.5, 4 and 5.5 s
     monkeypatch.setattr(time, "perf_counter", lambda: next(now))
-    calls = []
-    assert median_seconds(lambda: calls.append(1), 3) == 2.0
-    assert len(calls) == 3
+    lengths = iter([10.0, 11.0, 12.0, 13.0])
+    figures = generation_figures(lambda: next(lengths), n=100, min_seconds=5.0, min_calls=3, prefix="generate_full_")
+    assert figures == {"generate_full_samples_per_s": 400 / 5.5, "generate_full_window_s": 5.5,
+                       "generate_full_calls": 4, "generate_full_mean_length": 13.0}
+    now = _clock(0.0, 10.0, 11.0, 12.0)  # one long call: still at least min_calls
+    monkeypatch.setattr(time, "perf_counter", lambda: next(now))
+    assert timed_window(lambda: "out", min_seconds=5.0, min_calls=3) == (3, 12.0, "out")
 
 
 def test_gen_calls_below_one_is_one_clear_error():

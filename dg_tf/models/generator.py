@@ -326,12 +326,13 @@ class Generator(keras.Model):
         start = 0
         for length in chunks:
             inputs = per_pass[start:start + length]
-            if early_exit and start > 0:
-                empty = (
-                    tf.zeros([batch_size, length * self.sample_len, self.feature_dim]),
-                    tf.zeros([batch_size, length * self.sample_len]),
-                    alive, states,
-                )
+            ended = self._ended_before(start) if early_exit and start > 0 else False
+            if ended is not False:  # what a skipped chunk gives: the zeros the full rollout masks it to
+                empty = (tf.zeros([batch_size, length * self.sample_len, self.feature_dim]),
+                         tf.zeros([batch_size, length * self.sample_len]), alive, states)
+            if ended is True:
+                part = empty
+            elif ended is None:
                 part = tf.cond(
                     tf.reduce_any(alive),
                     lambda inputs=inputs, states=states, alive=alive, start=start: self._chunk(
@@ -351,6 +352,13 @@ class Generator(keras.Model):
             "gen_flags": gen_flags,
             "lengths": tf.cast(tf.reduce_sum(gen_flags, axis=1), tf.int32),
         }
+
+    def _ended_before(self, start: int) -> bool | None:
+        """Whether every series has ended before pass ``start``: known when tracing with a fixed length
+        (no ``tf.cond`` to build, trace and run then), ``None`` (decided at run time) otherwise."""
+        if self.lengths.fixed is None:
+            return None
+        return start * self.sample_len >= self.lengths.fixed
 
     def _chunk(self, inputs, states, alive, training, constant_gates, first_step: int):
         """Run P passes from ``states``.

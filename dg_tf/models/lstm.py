@@ -117,7 +117,7 @@ def _tanh_form_gates(varying: tf.Tensor, constant: tf.Tensor, c: tf.Tensor):
     return tf.tanh(c) * (0.5 * o + 0.5), c
 
 
-_xla_tanh_form_gates = tf.function(_tanh_form_gates, jit_compile=True)
+_xla_tanh_form_gates = tf.function(_tanh_form_gates, jit_compile=True, autograph=False)  # nothing to convert
 
 
 class TF1LSTMCell(keras.layers.Layer):
