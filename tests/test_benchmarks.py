@@ -171,6 +171,31 @@ def test_readme_section_is_rendered_from_the_json(tmp_path):
     assert body in replace_marked_section(text, body, BEGIN, END, "benchmarks/README.md")
 
 
+def _cond_ops(model, early_exit: bool) -> int:
+    """How many tf.cond ops (early-exit checks) the traced generation batch holds."""
+    graph = model._sample.get_concrete_function(model.config.generate_batch_size, None, early_exit).graph
+    return sum(op.type in ("If", "StatelessIf") for op in graph.get_operations())
+
+
+@pytest.mark.parametrize("variable_length", [True, False])
+def test_full_rollouts_generate_the_same_series_without_early_exit(tiny_config, variable_length):
+    """``generate_early_exit=False`` (the benchmark's full rollouts) changes the work, never the output."""
+    from conftest import make_toy_dataset
+    from dg_tf import DoppelGANger
+
+    dataset = make_toy_dataset(n=32, length=16, variable_length=variable_length)
+    config = tiny_config.replace(sample_len=1, epochs=1)  # 16 passes: 8 chunks of 2
+    model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
+    natural = model.generate(40, seed=3)
+    model.config = model.config.replace(generate_early_exit=False)
+    full = model.generate(40, seed=3)
+    for name in ("features", "attributes", "gen_flags"):
+        assert getattr(natural, name).tobytes() == getattr(full, name).tobytes(), name
+    assert _cond_ops(model, early_exit=False) == 0
+    # a fixed length decides every chunk when tracing: no run-time check (and less to trace on a cold start)
+    assert (_cond_ops(model, early_exit=True) > 0) == variable_length
+
+
 def test_unknown_case_is_one_clear_error():
     done = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--cases", "nope", "--skip-peer"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
