@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pytest
 
-from conftest import TINY, make_toy_dataset
+from conftest import REPO, TINY, make_toy_dataset
 from dg_tf import ConfigError, DoppelGANger, TableSchema, load_npz, read_table, save_dataset
 from dg_tf.cli import run_main
 from dg_tf.generate import main as generate_main
@@ -243,6 +250,58 @@ def test_csv_shards_of_a_table_run(tmp_path):
     assert hosts == [f"synthetic-{i}" for i in range(9)]  # unique over all shards
     assert all(list(t.columns) == ["host", "day", "site", "wired", "requests", "latency_ms"] for t in tables)
     assert set(np.concatenate([t["site"] for t in tables])) <= {"paris", "lyon", "nice"}
+
+
+#: ``python -m dg_tf.generate`` whose os.replace of the file named argv[1] (the last step of its atomic
+#: write: the shard is whole in its temporary file) signals by creating argv[2], then waits to be killed.
+KILLABLE = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    hold, ready, replace = sys.argv[1], Path(sys.argv[2]), os.replace
+    def held_replace(source, target, *args, **kwargs):
+        if os.path.basename(os.fspath(target)) == hold:
+            ready.touch()
+            time.sleep(600)
+        return replace(source, target, *args, **kwargs)
+    os.replace = held_replace
+    from dg_tf.cli import run_main
+    from dg_tf.cli.generate import main
+    sys.exit(run_main(main, sys.argv[3:]))
+""")
+
+
+def test_kill_9_while_writing_a_shard_then_rerun_gives_the_uninterrupted_files(model, run, tmp_path):
+    """SIGKILL of a generating process after its first shard, while its second is in its temporary file:
+    the first shard and the manifest naming only it remain, and re-running the same command keeps
+    that shard, drops the temporary file and writes files bitwise those of an uninterrupted run."""
+    out, ready = tmp_path / "out", tmp_path / "ready"
+    flags = ["--run", str(run), "--num", "12", "--out", str(out), "--shard-size", "4"]
+    process = subprocess.Popen([sys.executable, "-c", KILLABLE, "part-00001.npz", str(ready), *flags], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), process.communicate(timeout=60)[0][-3000:] if process.poll() is not None else "timeout"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL
+    names = _listing(out)  # the temporary file of shard 1, whole, never moved onto part-00001.npz
+    assert len(names) == 3 and re.fullmatch(r"\.part-00001\.npz\.[0-9a-f]{12}\.tmp", names[0]), names
+    assert names[1:] == [MANIFEST_FILE, "part-00000.npz"]
+    assert _load(out / names[0]).num_samples == 4
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert manifest["complete"] is False and [e["file"] for e in manifest["shards"]] == ["part-00000.npz"]
+    kept = _snapshot(out)
+
+    assert _generate(run, out, 12, 4) == 0  # the same command again
+    assert _listing(out) == [MANIFEST_FILE, "part-00000.npz", "part-00001.npz", "part-00002.npz"]
+    assert _snapshot(out)["part-00000.npz"] == kept["part-00000.npz"]  # kept: same mtime and bytes
+    reference = tmp_path / "reference"
+    _shards(model, run, reference, 12, 4, seed=model.config.seed)  # uninterrupted, the command's default seed
+    assert {n: v[1] for n, v in _snapshot(out).items()} == {n: v[1] for n, v in _snapshot(reference).items()}
+    assert json.loads((out / MANIFEST_FILE).read_text()) == json.loads((reference / MANIFEST_FILE).read_text())
 
 
 @pytest.mark.slow
