@@ -74,3 +74,8 @@ def pairwise_auc(train_scores, holdout_scores) -> float:
     """ROC AUC as the Mann-Whitney fraction: P(member score > non-member score), ties counting one half."""
     wins = sum((m > h) + 0.5 * (m == h) for m in train_scores for h in holdout_scores)
     return wins / (len(train_scores) * len(holdout_scores))
+
+
+def average_ranks(values) -> np.ndarray:
+    """Ranks 1..n, tied values sharing the mean of their ranks (as Spearman's correlation uses them)."""
+    return np.array([1 + sum(w < v for w in values) + 0.5 * (sum(w == v for w in values) - 1) for v in values])
