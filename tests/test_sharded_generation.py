@@ -306,12 +306,6 @@ def test_kill_9_while_writing_a_shard_then_rerun_gives_the_uninterrupted_files(m
 
 @pytest.mark.slow
 def test_kill_9_leaves_only_complete_shards_and_rerun_completes(run, tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     out = tmp_path / "out"
     command = [sys.executable, "-m", "dg_tf.generate", "--run", str(run), "--num", "60000", "--out", str(out),
                "--shard-size", "300"]
