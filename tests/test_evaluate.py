@@ -133,7 +133,8 @@ def test_cli_writes_report_with_membership_inference(toy_run, tmp_path):
                                                   synthetic.lengths, seed=0, iterations=200)
     assert metrics["data"]["holdout"]["num_samples"] == 48
     page = (out / "report.md").read_text()
-    assert f"membership inference with the critic: success {100 * inference['success_rate']:.1f}% (chance 50.0%)" in page
+    success = 100 * inference["success_rate"]
+    assert f"membership inference with the critic: success {success:.1f}% (chance 50.0%)" in page
     assert f"discriminative score |accuracy - 0.5| (0 is best): {discriminative:.4g}" in page
 
 

@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import wasserstein_distance
 
-from dg_tf import ConfigError, Dataset, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset
+import oracles
+from dg_tf import (
+    ConfigError, Dataset, DoppelGANger, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset,
+)
 from experiments.common import int_list, json_object, resolve_epochs, truncate
 from conftest import FCC_MBA, TINY, require_data
 
@@ -51,6 +55,44 @@ def _png(path: Path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
 
 
+def _table2_by_hand(real: Dataset, synthetic: Dataset) -> pd.Series:
+    """Table 2 by hand: scipy's W1 between the real and synthetic per-series totals of the byte counter
+    (feature 0 summed over the active steps), per connection technology (attribute 1), then over all series;
+    NaN where a side has no series of a technology."""
+    def totals(data):
+        return (data.features[:, :, 0].astype(np.float64) * data.gen_flags).sum(axis=1)
+
+    def technology(data):
+        start = data.attribute_outputs[0].dim
+        return data.attributes[:, start:start + data.attribute_outputs[1].dim].argmax(axis=1)
+
+    rows = {}
+    for category in range(real.attribute_outputs[1].dim):
+        a = totals(real)[technology(real) == category]
+        b = totals(synthetic)[technology(synthetic) == category]
+        rows[str(category)] = wasserstein_distance(a, b) if a.size and b.size else np.nan
+    rows["all"] = wasserstein_distance(totals(real), totals(synthetic))
+    return pd.Series(rows)
+
+
+def _spy(monkeypatch, module, name: str) -> list:
+    """Replace ``module.name`` by a wrapper that records each call's positional arguments; returns the record."""
+    calls, original = [], getattr(module, name)
+
+    def wrapper(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def _rows_of(subset: Dataset, real: Dataset) -> set[int]:
+    """The rows of ``real`` whose series are the series of ``subset``."""
+    index = {row.tobytes(): i for i, row in enumerate(real.features)}
+    return {index[row.tobytes()] for row in subset.features}
+
+
 def test_argument_types():
     assert int_list("1,4,8,4") == [1, 4, 8]
     assert json_object('{"a": 1}') == {"a": 1}
@@ -74,9 +116,14 @@ def test_fcc_mba_run(mba, tmp_path):
                                     "real test (floor, not i.i.d.)"]
     counts = real.attributes[:, 15:20].sum(0)
     assert table2["real series"].tolist() == [*counts.astype(int).tolist(), 600]
-    for column in ("DG", "AR", "RNN", "HMM", "Naive GAN"):  # W1 >= 0 wherever both sides have series
-        values = table2[column].to_numpy()
-        assert np.all(values[np.isfinite(values)] >= 0) and np.isfinite(values[-1])
+    table2.index = table2.index.astype(str)
+    files = {"DG": "dg", "DG (default config)": "dg_default_config", "AR": "ar", "RNN": "rnn", "HMM": "hmm",
+             "Naive GAN": "naive_gan"}
+    for column, stem in files.items():  # every cell recomputed from the synthetic file the command wrote
+        synthetic = load_npz(out / "synthetic" / f"{stem}.npz", real.feature_outputs, real.attribute_outputs)
+        np.testing.assert_allclose(table2[column], _table2_by_hand(real, synthetic), rtol=1e-6, err_msg=column)
+    np.testing.assert_allclose(table2["real test (floor, not i.i.d.)"],
+                               _table2_by_hand(real, load_dataset(FCC_MBA, "test")), rtol=1e-6)
     sweep = pd.read_csv(out / "sweep.csv", index_col=0)
     assert sweep.index.tolist() == [4, 8]
     assert sweep.loc[8, "W1 all"] == pytest.approx(table2.loc["all", "DG"])
@@ -92,21 +139,29 @@ def test_fcc_mba_run(mba, tmp_path):
     assert "| 0 |" in (out / "results.md").read_text()
 
 
-def test_fcc_mba_quick(mba, tmp_path):
-    from experiments.fcc_mba import quick
+def test_fcc_mba_quick(mba, tmp_path, monkeypatch):
+    """The quick job's Table 2 W1 equals scipy's W1 of the per-series totals of the set it generated."""
+    from experiments.fcc_mba import metrics, quick
 
+    compared = _spy(monkeypatch, metrics, "fidelity")
     out = tmp_path / "quick"
     _run(quick, "--out", str(out), "--epochs", "1", "--dg-overrides", json.dumps(TINY_SIZES))
     results = _results(out)
     assert set(results["attribute_total_variation"]) == {"ISP", "technology", "state"}
     assert 20 < results["uniform_noise_w1"] < 30  # the README's scale: 25.3
-    assert results["table2_w1"]["all"] >= 0
+    (real, synthetic, _), = compared
+    assert real.num_samples == synthetic.num_samples == 600
+    written = {k: np.nan if v is None else v for k, v in results["table2_w1"].items()}  # JSON null: no series
+    assert written == pytest.approx(_table2_by_hand(real, synthetic).to_dict(), rel=1e-6, nan_ok=True)
     assert "ACF-MSE of traffic_bytes" in (out / "results.md").read_text()
 
 
-def test_fcc_mba_membership(mba, tmp_path):
+def test_fcc_mba_membership(mba, tmp_path, monkeypatch):
+    """Each run scores members drawn from its own training rows and non-members from the disjoint pool;
+    the success rate and AUC written are the attack counted by hand on the saved run's critic scores."""
     from experiments.fcc_mba import membership
 
+    attacks = _spy(monkeypatch, membership, "membership_inference_attack")
     out = tmp_path / "mi"
     _run(membership, "--out", str(out), "--quick", "--sizes", "10,40", "--holdout", "20", "--steps", "2",
          "--repeats", "1", "--dg-overrides", json.dumps(TINY_SIZES))
@@ -115,11 +170,19 @@ def test_fcc_mba_membership(mba, tmp_path):
     assert table["training series"].tolist() == [10, 40]
     assert table["chance (%)"].tolist() == [50.0, 50.0]
     assert table["scored (members / non-members)"].tolist() == ["10 / 10", "20 / 20"]
-    assert table["success rate (%)"].between(0, 100).all()
     runs = results["runs"]
     assert [len(r["members"]) for r in runs] == [10, 40]
     non_members = set(json.loads((out / "config.json").read_text())["settings"]["split"]["non_member_rows"])
     assert len(non_members) == 20 and all(not non_members & set(r["members"]) for r in runs)
+    real = load_dataset(FCC_MBA)
+    for (_, scored_members, scored_others), run, success, auc in zip(attacks, runs, table["success rate (%)"],
+                                                                    table["AUC"]):
+        assert _rows_of(scored_members, real) <= set(run["members"]) and _rows_of(scored_others, real) <= non_members
+        critic = DoppelGANger.load(out / "runs" / f"size{run['size']}_run0").critic_scores
+        members, others = critic(scored_members), critic(scored_others)
+        assert run["success_rate"] == pytest.approx(oracles.membership_success(members, others), abs=1e-12)
+        assert run["auc"] == pytest.approx(oracles.pairwise_auc(members, others), abs=1e-12)
+        assert (success, auc) == pytest.approx((100 * run["success_rate"], run["auc"]))
     _png(out / "fig15_membership.png")
 
 
@@ -204,6 +267,9 @@ def _claims(out: Path) -> pd.DataFrame:
 
 
 def test_wwt_run(tmp_path):
+    """Besides the files and settings: the ACF-MSE (synthetic and floor) equals DG's definition computed
+    sample by sample from synthetic.npz and the truncated real data, and the membership inference equals
+    the attack counted by hand on the saved run's critic scores of the train and test splits."""
     from experiments.wwt import run
 
     data, out = tmp_path / "wwt", tmp_path / "out"
@@ -214,18 +280,29 @@ def test_wwt_run(tmp_path):
     settings = json.loads((out / "config.json").read_text())["settings"]
     assert settings["dg_config"]["sample_len"] == 10 and settings["dg_config"]["use_aux_critic"] is True
     assert settings["dg_config"]["self_norm"] is True and settings["max_length"] == 50
-    assert results["fidelity"]["acf_mse"]["mean"] >= 0 and results["floor"] is not None
+    real, holdout = truncate(load_dataset(data), 50), truncate(load_dataset(data, "test"), 50)
+    synthetic = load_npz(out / "synthetic.npz", *_specs(data))
+    for key, other in (("fidelity", synthetic), ("floor", holdout)):
+        expected = oracles.acf_mse(real.features[:, :, 0], other.features[:, :, 0], real.lengths, other.lengths)
+        assert results[key]["acf_mse"]["mean"] == pytest.approx(expected, rel=1e-9), key
     ranking = results["forecasting"]["algorithm_ranking"]
     assert set(ranking["real_scores"]) == {"mlp_5x200", "mlp_1x100", "linear_regression", "kernel_ridge_rbf"}
-    assert 0 <= results["privacy"]["membership_inference"]["success_rate"] <= 1
+    critic = DoppelGANger.load(out / "run").critic_scores
+    members, others = critic(real), critic(holdout)
+    inference = results["privacy"]["membership_inference"]
+    assert inference["success_rate"] == pytest.approx(oracles.membership_success(members, others), abs=1e-12)
+    assert inference["auc"] == pytest.approx(oracles.pairwise_auc(members, others), abs=1e-12)
     claims = _claims(out)
     assert claims[0].tolist()[:5] == ["Table 3", "Fig. 6/7", "Fig. 19", "Table 5", "Fig. 24"]
     assert float(claims.iloc[0, 3]) == pytest.approx(results["fidelity"]["acf_mse"]["mean"], rel=1e-3)
-    assert load_npz(out / "synthetic.npz", *_specs(data)).features.shape == (48, 50, 1)
+    assert synthetic.features.shape == (48, 50, 1)
     assert (out / "report" / "report.md").is_file()
 
 
 def test_gcut_run(tmp_path):
+    """Besides the files and settings: the length W1 and total variation equal scipy's W1 and half the L1
+    distance of the length histograms of synthetic.npz and the real training split, and the ranking's
+    Spearman correlation is the Pearson correlation of the predictors' average ranks."""
     from experiments.gcut import run
 
     data, out = tmp_path / "gcut", tmp_path / "out"
@@ -235,14 +312,22 @@ def test_gcut_run(tmp_path):
     settings = json.loads((out / "config.json").read_text())["settings"]
     assert settings["dg_config"]["use_aux_critic"] is False and settings["dg_config"]["self_norm"] is False
     assert settings["dg_config"]["sample_len"] == 10
+    synthetic, real = load_npz(out / "synthetic.npz", *_specs(data)), load_dataset(data)
     lengths = results["fidelity"]["lengths"]
-    assert lengths["wasserstein1"] >= 0 and 0 <= lengths["total_variation"] <= 1
+    assert lengths["wasserstein1"] == pytest.approx(wasserstein_distance(real.lengths, synthetic.lengths), rel=1e-12)
+    histograms = [np.bincount(d.lengths, minlength=51) / d.num_samples for d in (real, synthetic)]
+    assert lengths["total_variation"] == pytest.approx(0.5 * np.abs(histograms[0] - histograms[1]).sum(), rel=1e-12)
     assert "feature 0 ~ feature 3" in results["fidelity"]["cross_feature_correlation"]
-    spearman = results["utility"]["algorithm_ranking"]["spearman"]
-    assert spearman is None or -1 <= spearman <= 1
+    ranking = results["utility"]["algorithm_ranking"]
+    scores = [list(ranking[side].values()) for side in ("real_scores", "synthetic_scores")]
+    assert list(ranking["real_scores"]) == list(ranking["synthetic_scores"])
+    if min(np.ptp(s) for s in scores) == 0:  # a constant side has no ranking
+        assert ranking["spearman"] is None
+    else:
+        ranks = [oracles.average_ranks(s) for s in scores]
+        assert ranking["spearman"] == pytest.approx(np.corrcoef(*ranks)[0, 1], rel=1e-12)
     claims = _claims(out)
     assert claims[0].tolist().count("Fig. 13") == 6 and "Table 5" in claims[0].tolist()
-    synthetic = load_npz(out / "synthetic.npz", *_specs(data))
     assert synthetic.features.shape == (48, 50, 9)
     assert (synthetic.lengths >= 1).all() and (synthetic.lengths <= 50).all()
 
