@@ -374,7 +374,8 @@ def test_xla_training_loop_step_equals_the_fused_step(tiny_config):
 
 def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, monkeypatch):
     """input_pipeline="tf_data": fit 1 epoch with a checkpoint, then fit(resume=True) to 2 = 2 epochs
-    straight, bitwise; the resumed run asks the pipeline for the batches of step 2 onwards."""
+    straight, bitwise; the resumed run asks the pipeline for the batches of step 2 onwards, and the rows
+    of every step came from the pipeline."""
     dataset = make_toy_dataset(n=32)  # two steps per epoch
     config = tiny_config.replace(input_pipeline="tf_data", epochs=2, checkpoint_every=1, **SMALL)
     first_steps = []
@@ -382,6 +383,12 @@ def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, monkeypa
     monkeypatch.setattr(TrainingLoop, "pipeline", lambda self, first: first_steps.append(first) or pipeline(self, first))
     straight, trainer = _trainer(config, dataset)
     trainer.train(2)
+    # the pipeline fed its rows: the step's generator gave only noise and penalty coefficients, no row indices
+    step, drawn = trainer.step, trainer.step.rng.state.numpy()
+    step.rng, step.train_step = tf.random.Generator.from_seed(step.seed), lambda real, noise, alphas: noise
+    for _ in range(4):
+        step(real=("rows", "from the pipeline"))
+    np.testing.assert_array_equal(step.rng.state.numpy(), drawn)
     outputs = dataset.feature_outputs, dataset.attribute_outputs
     DoppelGANger(config.replace(epochs=1), *outputs).fit(dataset, run_dir=tmp_path / "split")
     resumed = DoppelGANger(config, *outputs).fit(dataset, run_dir=tmp_path / "split", resume=True)
