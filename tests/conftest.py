@@ -101,4 +101,5 @@ def tiny_config() -> DGConfig:
 def fcc_mba() -> Dataset:
     from dg_tf import load_dataset
 
+    require_data(FCC_MBA)
     return load_dataset(FCC_MBA)
