@@ -32,8 +32,17 @@ from dg_tf.data.loading import load_extras
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write
 
+from conftest import require_data
+
 FCC = Path(__file__).resolve().parent.parent / "data" / "FCC_MBA"
-needs_fcc = pytest.mark.skipif(not FCC.is_dir(), reason="data/FCC_MBA not in this checkout")
+
+
+@pytest.fixture
+def fcc_present() -> None:
+    require_data(FCC)
+
+
+needs_fcc = pytest.mark.usefixtures("fcc_present")
 
 CONT01 = Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE)
 FCC_FEATURE_OUTPUTS = [CONT01, CONT01]
