@@ -133,7 +133,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"threads {settings['threads']}. Load average {m['load_average']} at the start, "
         f"{m.get('load_average_end')} at the end. Command: `{report.get('command')}`"
         + (f" ({report['wall_s'] / 60:.0f} min wall)" if report.get("wall_s") else "") + ". "
-        f"Medians of {settings['reps']} repetitions; timed windows of at least {settings['min_window']} s "
+        f"Medians of {settings['reps']} repetition{'s' if settings['reps'] != 1 else ''}; timed windows of at least {settings['min_window']} s "
         f"({_windows(cases)})."
     )
     lines = [header, "", *throughput_table(cases), "", *resources_table(cases), "", *summary_lines(cases)]

@@ -172,9 +172,11 @@ def test_readme_section_is_rendered_from_the_json(tmp_path):
 
 
 def _cond_ops(model, early_exit: bool) -> int:
-    """How many tf.cond ops (early-exit checks) the traced generation batch holds."""
+    """How many tf.cond ops (early-exit checks) the traced generation batch holds, in the functions it calls too."""
     graph = model._sample.get_concrete_function(model.config.generate_batch_size, None, early_exit).graph
-    return sum(op.type in ("If", "StatelessIf") for op in graph.get_operations())
+    definition = graph.as_graph_def()
+    nodes = [*definition.node, *(node for f in definition.library.function for node in f.node_def)]
+    return sum(node.op in ("If", "StatelessIf") for node in nodes)
 
 
 @pytest.mark.parametrize("variable_length", [True, False])

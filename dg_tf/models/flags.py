@@ -45,8 +45,8 @@ def steps_of(records: tf.Tensor, sample_len: int) -> tf.Tensor:
     return tf.reshape(tf.transpose(records, [1, 0, 2]), [batch_size, passes * sample_len, -1])
 
 
-def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-               minimum: int):
+def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int | tf.Tensor,
+               fixed: int | None, minimum: int):
     """Generation flags of P passes of steps and the mask they imply (:func:`generation_flags`, per chunk).
 
     Args:
@@ -54,7 +54,8 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
             unless ``fixed``).
         alive: bool [B], the series has not ended before these passes.
         sample_len: S.
-        first_step: index of the passes' first step in the whole series.
+        first_step: index of the passes' first step in the whole series (an int32 scalar tensor lets one
+            trace, and one XLA compilation, serve every chunk of a shape).
         fixed, minimum: the model's :class:`~dg_tf.encoding.LengthRule` (plain
             values: tf.function caches its traces by them).
 
@@ -65,7 +66,7 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
     """
     batch_size, steps, width = static_size(features), features.shape[1], features.shape[2]
     if fixed is not None:  # every series has the fixed length: no flag channels
-        active = tf.fill([batch_size], min(max(fixed - first_step, 0), steps))
+        active = tf.fill([batch_size], tf.clip_by_value(fixed - first_step, 0, steps))
         ends = tf.tile(active[:, None], [1, width])
         mask = tf.range(steps)[None, :, None] < ends[:, None, :]
         gen_flags = tf.cast(tf.range(steps)[None, :] < active[:, None], tf.float32)
@@ -83,8 +84,8 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
     return mask, gen_flags, tf.logical_and(alive, first_stop == steps)
 
 
-def masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-                 minimum: int):
+def masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int | tf.Tensor,
+                 fixed: int | None, minimum: int):
     """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``.
 
     Integer and select work only: XLA fuses it into one pass where TensorFlow's
@@ -95,8 +96,8 @@ def masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_st
     return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
 
 
-def step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int, fixed: int | None,
-              minimum: int):
+def step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int | tf.Tensor,
+              fixed: int | None, minimum: int):
     """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
     mask, gen_flags, alive = _flag_mask(steps_of(records, sample_len), alive, sample_len, first_step, fixed, minimum)
     return tf.cast(mask, tf.float32), gen_flags, alive

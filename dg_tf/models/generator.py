@@ -100,6 +100,8 @@ class Generator(keras.Model):
                              "and only then")
         self.config = config
         self.lengths = lengths
+        #: One row group's rollout as a function: traced once per group shape, not once per group.
+        self._group_rollout = tf.function(self._rollout, autograph=False)
         self.feature_outputs = list(feature_outputs)
         self.attribute_outputs = list(attribute_outputs)
         self.addi_outputs = list(addi_outputs)
@@ -276,7 +278,10 @@ class Generator(keras.Model):
         :meth:`~dg_tf.models.layers.TF1LSTM.run_inference`, with the
         attributes' part of its input projected once per series rather than
         once per pass. TensorFlow runs the groups concurrently with no
-        synchronisation between chunks. Rows never interact, so this is the
+        synchronisation between chunks. Each group is one call of a
+        ``tf.function``, traced once per group shape rather than once per
+        group (a fresh process's first ``generate`` traced four copies
+        before). Rows never interact, so this is the
         training forward pass in inference mode up to float rounding (tested;
         measured faster in ``benchmarks/``).
 
@@ -294,8 +299,8 @@ class Generator(keras.Model):
         noise_parts = {name: tf.split(value, sizes, axis=self.NOISE_BATCH_AXES[name]) for name, value in noise.items()}
         attribute_parts = [None] * len(sizes) if attributes is None else tf.split(attributes, sizes)
         groups = [
-            self._rollout({name: parts[i] for name, parts in noise_parts.items()}, attribute_parts[i], False, chunks,
-                          early_exit, projected)
+            self._group_rollout({name: parts[i] for name, parts in noise_parts.items()}, attribute_parts[i], False,
+                                tuple(chunks), early_exit, projected)
             for i in range(len(sizes))
         ]
         return {name: tf.concat([group[name] for group in groups], axis=0) for name in groups[0]}
@@ -390,8 +395,10 @@ class Generator(keras.Model):
                 hidden, state = layer(hidden, initial_state=state)
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
-        rule = (self.sample_len, first_step, self.lengths.fixed, self.lengths.minimum)
         xla = self.kernels.xla_helpers
+        # a tensor: one trace and XLA compilation of the helper for all chunks of a shape, not one per chunk
+        rule = (self.sample_len, tf.constant(first_step, tf.int32) if xla else first_step, self.lengths.fixed,
+                self.lengths.minimum)
         if not training:
             features, gen_flags, alive = (xla_masked_steps if xla else masked_steps)(records, alive, *rule)
             return features, gen_flags, alive, new_states
