@@ -104,12 +104,14 @@ def summary_lines(cases: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _versions(cases: dict[str, dict[str, Any]]) -> str:
-    versions: dict[str, str] = {}
+    """Each side's package versions, as its runs reported them."""
+    sides: dict[str, dict[str, str]] = {}
     for case in cases.values():
-        for side_runs in case["runs"].values():
+        for side, side_runs in case["runs"].items():
             for run in side_runs:
-                versions.update(run.get("versions", {}))
-    return ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))
+                sides.setdefault(side, {}).update(run.get("versions", {}))
+    return "; ".join(f"{side}: " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))
+                     for side, versions in sides.items())
 
 
 def _windows(cases: dict[str, dict[str, Any]]) -> str:
