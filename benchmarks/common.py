@@ -44,6 +44,7 @@ __all__ = [
     "read_case",
     "replace_marked_section",
     "rss_mib",
+    "run_job",
     "run_measurements",
     "thread_environment",
     "timed_window",
@@ -171,6 +172,13 @@ def replace_marked_section(text: str, body: str, begin: str, end: str, source: s
     if start < 0 or stop < start:
         raise ValueError(f"{source}: needs the lines {begin} and {end} (in that order)")
     return text[:start + len(begin)] + "\n" + body + "\n" + text[stop:]
+
+
+def run_job(argv: Sequence[str], run: Callable[[Any], dict[str, Any]], job_type: type, module: str) -> None:
+    """A runner's command line, ``python -m MODULE JOB.json RESULT.json``: run the job, write its result."""
+    if len(argv) != 2:
+        raise SystemExit(f"usage: python -m {module} JOB.json RESULT.json")
+    write_json(argv[1], run(job_type.from_file(argv[0])))
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:

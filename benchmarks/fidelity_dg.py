@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import ARCHITECTURES, write_json
+from benchmarks.common import ARCHITECTURES, run_job
 from benchmarks.dg_runner import case_dataset, paper_config
 from benchmarks.fidelity_cases import CASES, FidelityJob, Series, label_text, table_series
 
@@ -73,11 +73,5 @@ def run(job: FidelityJob) -> dict:
             "config": config.to_dict()}
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) != 2:
-        raise SystemExit("usage: python -m benchmarks.fidelity_dg JOB.json RESULT.json")
-    write_json(argv[1], run(FidelityJob.from_file(argv[0])))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_job(sys.argv[1:], run, FidelityJob, "benchmarks.fidelity_dg")

@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import ARCHITECTURES, read_case, to_codes, write_json
+from benchmarks.common import ARCHITECTURES, read_case, run_job, to_codes
 from benchmarks.fidelity_cases import CASES, FidelityJob, Series, label_text, table_series
 from benchmarks.peer_runner import paper_config, setup
 
@@ -71,11 +71,5 @@ def run(job: FidelityJob) -> dict:
     return {"train_seconds": trained - began, "generate_seconds": generated - trained}
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) != 2:
-        raise SystemExit("usage: python -m benchmarks.fidelity_peer JOB.json RESULT.json")
-    write_json(argv[1], run(FidelityJob.from_file(argv[0])))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_job(sys.argv[1:], run, FidelityJob, "benchmarks.fidelity_peer")

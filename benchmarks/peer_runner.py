@@ -40,9 +40,9 @@ from benchmarks.common import (
     peak_rss_mib,
     read_case,
     rss_mib,
+    run_job,
     run_measurements,
     to_codes,
-    write_json,
 )
 
 #: Reported with every result.
@@ -154,11 +154,5 @@ def _tick(clock: StepClock, info, job: Job) -> None:
         raise _WindowReached
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) != 2:
-        raise SystemExit("usage: python -m benchmarks.peer_runner JOB.json RESULT.json")
-    write_json(argv[1], run(Job.from_file(argv[0])))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_job(sys.argv[1:], run, Job, "benchmarks.peer_runner")
