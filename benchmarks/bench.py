@@ -42,7 +42,7 @@ from benchmarks.flops import Shape, generation_flops, training_flops
 from benchmarks.peer_env import DEFAULT_VENV, ensure_peer_venv
 from benchmarks.render import format_report
 
-__all__ = ["main", "run_case", "machine_description", "summarize"]
+__all__ = ["main", "run_case", "run_side", "machine_description", "summarize"]
 
 logger = logging.getLogger("benchmarks.bench")
 
@@ -133,7 +133,8 @@ def machine_description() -> dict[str, Any]:
     }
 
 
-def _run_side(python: str, side: str, job: Job, workdir: Path, tag: str) -> dict[str, Any]:
+def run_side(python: str, side: str, job: Job, workdir: Path, tag: str) -> dict[str, Any]:
+    """One runner process of ``side`` on ``job`` (its files named by ``tag`` in ``workdir``); returns its result."""
     job_file = workdir / f"{tag}-{side}-job.json"
     result_file = workdir / f"{tag}-{side}-result.json"
     job_file.write_text(job.to_json())
@@ -253,7 +254,7 @@ def run_case(case: Case, args: argparse.Namespace, pythons: dict[str, str], work
         for side in order:
             logger.info("%s: repetition %d/%d, %s", case.name, rep + 1, args.reps, side)
             side_job = dataclasses.replace(job, model_dir=str(workdir / f"{tag}-model")) if side == DG else job
-            runs[side].append(_run_side(pythons[side], side, side_job, workdir, tag))
+            runs[side].append(run_side(pythons[side], side, side_job, workdir, tag))
         logger.info("%s: repetition %d/%d, dg_tf cold start", case.name, rep + 1, args.reps)
         cold_starts.append(cold_start(pythons[DG], workdir / f"{tag}-model", gen_batch, args.threads, workdir, tag))
     return {

@@ -319,3 +319,21 @@ def test_gen_calls_below_one_is_one_clear_error():
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "--gen-calls must be >= 1" in done.stderr
+
+
+def test_gpu_script_refuses_without_a_gpu_and_formats_its_rows(monkeypatch):
+    """benchmarks.gpu: no GPU visible and no --allow-cpu -> one clear refusal before any work;
+    bad sizes are refused by the parser; the printed row carries the runner's figures."""
+    from benchmarks import gpu
+
+    monkeypatch.setattr(gpu, "visible_gpus", lambda: [])
+    with pytest.raises(SystemExit, match="sees no GPU"):
+        gpu.main(["--series", "10", "--batches", "5"])
+    for bad in (["--batches", "100,x"], ["--batches", "0"], ["--series", "50", "--batches", "100"]):
+        with pytest.raises(SystemExit):
+            gpu.parse_args(bad)
+    assert gpu.parse_args([]).batches == [100, 1000] and gpu.parse_args([]).series == 50_000
+    run = {"train_samples_per_s": 12345.6, "generate_samples_per_s": 50000.0, "generate_full_samples_per_s": 40000.0,
+           "generate_mean_length": 550.0, "peak_rss_mib": 2048.4}
+    row = gpu.format_rows({"1000": run}).splitlines()[-1]
+    assert row == "| 1000 | 12,346 | 50,000 | 40,000 | 550 | 2,048 |"
