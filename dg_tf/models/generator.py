@@ -28,6 +28,11 @@ its own early exit, and the LSTM as ``TF1LSTM.run_inference`` (the attributes'
 part of its input projected once per series). Which of these runs is the
 :class:`~dg_tf.models.lstm.Kernels` the generator is given. Flags and lengths:
 :mod:`dg_tf.models.flags`.
+
+The module is longer than 400 lines because the three networks, the noise
+they share and the two ways of running them (training over all passes,
+generation in chunks with the early exit) are one unit: splitting them would
+spread one forward pass over several files.
 """
 
 from __future__ import annotations
