@@ -509,25 +509,46 @@ class DoppelGANger:
             DataFormatError: a condition names an unknown column, label or
                 out-of-range value (the message names the row and the column).
         """
-        schema = self.table_schema
-        if schema is None:
-            raise DGError("the model was not fit on a table (fit_dataframe, or fit(table_schema=...)); "
-                          "use generate() for arrays")
-        attributes = given = None
+        schema = self._require_table_schema()
         if conditions is not None:
-            attributes, given = encode_conditions(conditions, schema)
             if n is not None and n != len(conditions):
                 raise DGError(f"n={brief(n)} differs from the {len(conditions)} rows of conditions (one series per row)")
-            n = len(conditions)
+            return to_dataframe(self.generate_conditioned(conditions, seed=seed), schema)
         if n is None:
             raise DGError("n (the number of series) is required without conditions")
         self.check_generation_memory(n, table=True)
-        describe = None if conditions is None else functools.partial(describe_conditions, conditions)
+        return to_dataframe(self.generate(n, seed=seed), schema)
+
+    def generate_conditioned(
+        self, conditions: pd.DataFrame, *, seed: int | None = None, source: str = "<conditions>"
+    ) -> Dataset:
+        """One series per row of ``conditions``, as arrays (``generate_dataframe(conditions=...)`` before ``to_dataframe``).
+
+        Args:
+            conditions: see :meth:`generate_dataframe`.
+            seed: seeds the draws of the missing attributes and all noise.
+            source: the conditions' file, for errors.
+
+        Returns:
+            A :class:`Dataset` of ``len(conditions)`` series in the table's layout.
+
+        Raises:
+            DGError, DataFormatError: as :meth:`generate_dataframe`; nothing is generated.
+        """
+        schema = self._require_table_schema()
+        attributes, given = encode_conditions(conditions, schema, source)
+        self.check_generation_memory(len(conditions), table=True)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        if given is not None and not given.all():
-            attributes = self.complete_attributes(attributes, given, seed, describe)
-        return to_dataframe(self.generate(n, attributes=attributes, seed=seed), schema)
+        attributes = self.complete_attributes(attributes, given, seed,
+                                              functools.partial(describe_conditions, conditions))
+        return self.generate(len(conditions), attributes=attributes, seed=seed)
+
+    def _require_table_schema(self) -> TableSchema:
+        if self.table_schema is None:
+            raise DGError("the model was not fit on a table (fit_dataframe, or fit(table_schema=...)); "
+                          "use generate() for arrays")
+        return self.table_schema
 
     @property
     def series_nbytes(self) -> int:
