@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from dg_tf import TableSchema, from_dataframe, to_dataframe
+from dg_tf.evaluation.names import names_from_schema
 from dg_tf.tabular import SERIES_START
 from dg_tf.tabular.inference import CONTINUOUS, DISCRETE
 
@@ -38,6 +39,8 @@ def test_month_starts_are_counted_in_calendar_months():
     out = to_dataframe(_generated(dataset, np.tile([0.1, 0.2, 0.7], (4, 1)).astype(np.float32)), schema)
     assert (out.groupby("id")["t"].min() == pd.Timestamp("2021-01-01")).all()
     assert list(out["t"][:3]) == list(pd.date_range("2021-01-01", periods=3, freq="MS"))
+    names = names_from_schema(schema)  # the evaluation names the start attribute and its positions
+    assert names.attributes == ("kind", "t start") and names.levels[1] == ("0", "2", "12")
 
 
 def test_many_start_positions_are_continuous_and_rounded_to_the_grid():
