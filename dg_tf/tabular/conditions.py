@@ -95,7 +95,7 @@ def _encode_cells(spec: ColumnSpec, values: pd.Series, source: str) -> np.ndarra
             levels = label(", ".join(show(v) for v in spec.levels), 300)
             raise DataFormatError(source, column_label(spec.name), row,
                                   f"{show(value)} is not one of the column's labels ({levels})")
-        return np.eye(len(spec.levels), dtype=np.float32)[codes]
+        return spec.encode(pd.Series(spec.levels[codes], dtype=spec.levels.dtype))
     numbers = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(np.float64, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(numbers) | (numbers < float(spec.minimum)) | (numbers > float(spec.maximum)))
     if bad.size:
