@@ -54,7 +54,9 @@ from dg_tf.fileio import atomic_folder
 from dg_tf.model import DoppelGANger
 from dg_tf.models import choose_kernels
 
-__all__ = ["CounterNoise", "GenerationModule", "LAYOUT_FILE", "decode_graph", "export_saved_model"]
+__all__ = [
+    "CounterNoise", "GenerationModule", "LAYOUT_FILE", "check_export_folder", "decode_graph", "export_saved_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -317,10 +319,11 @@ def _layout(model: DoppelGANger, conditional: bool) -> dict[str, Any]:
     }
 
 
-def _refuse_existing(out: Path) -> None:
+def check_export_folder(out: Path) -> None:
+    """Refuse an export folder that exists and is not empty (or is not a folder): :class:`DGError`."""
     if out.is_dir() and any(out.iterdir()):
-        raise DGError(f"{out} exists and is not empty; the export writes a new folder (choose another --out "
-                      "or remove it)")
+        raise DGError(f"{out} exists and is not empty; an export writes a new folder (choose another or "
+                      "remove this one)")
     if out.exists() and not out.is_dir():
         raise DGError(f"{out} exists and is not a folder")
 
@@ -342,7 +345,7 @@ def export_saved_model(model: DoppelGANger, out: str | os.PathLike[str]) -> Path
         DGError: the model is not trained, or ``out`` exists and is not an empty folder (nothing is written).
     """
     out = Path(out)
-    _refuse_existing(out)
+    check_export_folder(out)
     module = GenerationModule(model)
     signatures = {"generate": module.generate}
     if hasattr(module, "generate_conditional"):
@@ -352,7 +355,7 @@ def export_saved_model(model: DoppelGANger, out: str | os.PathLike[str]) -> Path
         tf.saved_model.save(module, str(staging), signatures=signatures)
         (staging / LAYOUT_FILE).parent.mkdir()
         (staging / LAYOUT_FILE).write_text(json.dumps(layout, indent=1) + "\n")
-        _refuse_existing(out)  # nothing appeared meanwhile
+        check_export_folder(out)  # nothing appeared meanwhile
         if out.is_dir():
             out.rmdir()  # empty: the staging folder takes its place in one rename
     logger.info("exported the generator as a SavedModel to %s (signatures %s; layout in %s)",
