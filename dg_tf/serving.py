@@ -51,7 +51,7 @@ from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
 from dg_tf.encoding import Encoding
 from dg_tf.errors import DGError
 from dg_tf.fileio import atomic_folder
-from dg_tf.model import DoppelGANger
+from dg_tf.model import DoppelGANger, sample_batch
 from dg_tf.models import choose_kernels
 
 __all__ = [
@@ -239,15 +239,13 @@ class GenerationModule(tf.Module):
                                  tf.TensorSpec([], tf.int64, name="seed")])
 
     def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, given: tf.Tensor | None):
-        """One batch as ``DoppelGANger._sample_batch`` (compiled the same way), noise from ``counter``.
+        """:func:`~dg_tf.model.sample_batch` (compiled as ``generate`` compiles it), noise from ``counter``.
 
         Returns encoded features [B, L, D], attributes [B, A], gen_flags [B, L]
         and the counter after the batch's noise.
         """
         rng = CounterNoise(key, counter)
-        noise = self.generator.sample_noise(rng, self._batch)
-        out = self.generator.generate(noise, given, early_exit=self._early_exit)
-        return out["features"], out["attributes"], out["gen_flags"], rng.counter
+        return (*sample_batch(self.generator, rng, self._batch, given, self._early_exit), rng.counter)
 
     def _run(self, n: tf.Tensor, seed: tf.Tensor, given: tf.Tensor | None) -> dict[str, tf.Tensor]:
         """Batches until ``n`` series exist (``given``: float32 [batches * B, A] or None), truncated, decoded."""
@@ -286,8 +284,8 @@ class GenerationModule(tf.Module):
 def _layout(model: DoppelGANger, conditional: bool) -> dict[str, Any]:
     """The content of :data:`LAYOUT_FILE`."""
     encoding = model._require_built()
-    length, features, width = encoding.max_length, total_dim(list(encoding.feature_outputs)), \
-        encoding.num_real_attributes
+    length, width = encoding.max_length, encoding.num_real_attributes
+    features = total_dim(list(encoding.feature_outputs))
 
     def outputs(specs) -> list[dict[str, Any]]:
         return [{**output.to_dict(), "columns": [start, stop]} for output, start, stop in _column_layout(list(specs))]
