@@ -44,7 +44,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
 from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
