@@ -55,12 +55,34 @@ from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
 
-__all__ = ["DoppelGANger"]
+__all__ = ["DoppelGANger", "sample_batch"]
 
 logger = logging.getLogger(__name__)
 
 #: Seed of the series drawn for the training figures (the same ones every time).
 FIGURE_SEED = 12345
+
+
+def sample_batch(generator: Generator, rng: Any, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
+    """One generation batch: noise drawn from ``rng``, then the inference forward pass.
+
+    The one definition of a batch of :meth:`DoppelGANger.generate` and of the
+    exported model's (:mod:`dg_tf.serving`).
+
+    Args:
+        generator: the trained generator.
+        rng: a ``tf.random.Generator``, or an object with its ``normal(shape)``
+            (:class:`~dg_tf.serving.CounterNoise`).
+        batch_size: B.
+        attributes: float32 [B, A_real] given real attributes, or ``None``.
+        early_exit: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
+
+    Returns:
+        Encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
+    """
+    noise = generator.sample_noise(rng, batch_size)
+    out = generator.generate(noise, attributes, early_exit=early_exit)
+    return out["features"], out["attributes"], out["gen_flags"]
 
 
 class DoppelGANger:
@@ -347,15 +369,8 @@ class DoppelGANger:
 
     # --------------------------------------------------------- generation
     def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
-        """One generation batch (compiled): noise from the generation RNG, then the inference forward pass.
-
-        ``early_exit``: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
-
-        Returns encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
-        """
-        noise = self.generator.sample_noise(self._generation_rng, batch_size)
-        out = self.generator.generate(noise, attributes, early_exit=early_exit)
-        return out["features"], out["attributes"], out["gen_flags"]
+        """One generation batch (compiled): :func:`sample_batch` with the generation RNG."""
+        return sample_batch(self.generator, self._generation_rng, batch_size, attributes, early_exit)
 
     def _attribute_batch(self, batch_size: int) -> tf.Tensor:
         """[B, A_real] attribute vectors drawn from the conditioning RNG (:meth:`Generator.sample_attributes`)."""
