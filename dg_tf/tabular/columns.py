@@ -30,23 +30,15 @@ float32 can no longer tell the middle half of the values apart (``1, 2, 3``
 next to ``1e308``: all of them scale to 0.5) is refused
 (:meth:`ColumnSpec.check_resolution`): the model would learn a constant.
 
-High-cardinality categories (binary code): a one-hot block is as wide as
-the column has levels, so a column of K levels costs K floats per series
-(attribute) or per step (feature) in the dataset and K logits in the
-generator's head. Above the threshold a level's index ``k`` is written
-instead as ``B = ceil(log2(K))`` bits, most significant first, each bit a
-2-way DISCRETE output (a softmax over ``{0, 1}``, i.e. one-hot columns
-``[1 - bit, bit]``), so the column's block is ``[n, 2 * B]`` wide (26 for
-5,000 levels instead of 5,000) and the model needs no change. The bits of a
-training value are exact, so the round trip is exact. The generator's bits
-can spell a code ``>= K`` that names no level; decoding then takes the *most
-probable valid code*: the ``k < K`` maximising ``sum_b log p_b(bit_b(k))``
-over the bits' probabilities (clipped below at ``1e-12``), ties going to the
-smaller code. It is the argmax code whenever that code is valid (always for
-training data); for hard (one-hot) bits, as :meth:`~dg_tf.DoppelGANger.generate`
-returns them, it is the valid code nearest in Hamming distance (the
-smallest such). So generated tables always hold real levels. The default
-threshold and the comparison with one-hot are in :data:`MAX_ONEHOT_LEVELS`.
+High-cardinality categories: a one-hot block is as wide as the column has
+levels, so a column of K levels costs K floats per series (attribute) or per
+step (feature) in the dataset and K logits in the generator's head. Above
+the threshold a level's index is written instead as its ``ceil(log2(K))``
+bits, each a 2-way DISCRETE output, so 5,000 levels take 26 columns instead
+of 5,000 and the model needs no change; the code, its exact round trip and
+how a generated code that names no level is decoded are in
+:mod:`~dg_tf.tabular.binary_code`. The default threshold and the measured
+comparison with one-hot: :data:`MAX_ONEHOT_LEVELS`.
 
 Decoded values are cast back to the column's dtype (see
 :func:`dg_tf.tabular.dtypes.cast`).
@@ -65,6 +57,7 @@ import pandas as pd
 
 from dg_tf.data.specs import Normalization, Output, OutputType
 from dg_tf.errors import DataFormatError
+from dg_tf.tabular.binary_code import decode_bits, encode_bits, num_bits
 from dg_tf.tabular.dtypes import (
     cast,
     dtype_from_json,
@@ -95,9 +88,6 @@ MAX_ONEHOT_LEVELS = 150
 #: The two encodings of a discrete column.
 ONE_HOT = "one-hot"
 BINARY = "binary"
-
-#: Probabilities are clipped to at least this before their log when a generated binary code is repaired.
-_MIN_PROBABILITY = 1e-12
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -181,7 +171,7 @@ class ColumnSpec:
     @property
     def bits(self) -> int | None:
         """Binary-coded columns: the number of bits, ``ceil(log2(len(levels)))`` (at least 1); else ``None``."""
-        return max((len(self.levels) - 1).bit_length(), 1) if self.encoding == BINARY else None
+        return num_bits(len(self.levels)) if self.encoding == BINARY else None
 
     @property
     def outputs(self) -> list[Output]:
@@ -211,8 +201,7 @@ class ColumnSpec:
                 codes = self.levels.get_indexer(values)
             assert (codes >= 0).all(), f"{self.name!r}: value outside the fitted levels"
             if self.encoding == BINARY:
-                bits = (codes[:, None].astype(np.int64) >> np.arange(self.bits - 1, -1, -1)) & 1  # [n, B], MSB first
-                return np.stack([1 - bits, bits], axis=-1).reshape(len(codes), 2 * self.bits).astype(np.float32)
+                return encode_bits(codes, len(self.levels))
             return np.eye(len(self.levels), dtype=np.float32)[codes]
         if isinstance(self.minimum, int) and is_integer_dtype(values.dtype):
             # exact offsets from min: uint64 subtraction modulo 2**64 is exact for any int64 / uint64 values
@@ -289,31 +278,10 @@ class ColumnSpec:
         """
         block = np.asarray(block)
         if self.encoding == BINARY:
-            return self._binary_codes(block)
+            return decode_bits(block, len(self.levels))
         if self.kind == DISCRETE:
             return np.argmax(block, axis=-1).astype(np.int64)
         return np.clip(block[:, 0].astype(np.float64), 0.0, 1.0)
-
-    def _binary_codes(self, block: np.ndarray) -> np.ndarray:
-        """float [n, 2 * B] bit probabilities -> int64 [n] the most probable codes below ``len(levels)``.
-
-        A valid code other than ``top = len(levels) - 1`` first differs from
-        ``top`` at a bit where ``top`` has 1 and the code 0; the best code of
-        that prefix takes the most probable value of every later bit. So the
-        best valid code is among these ``B + 1`` candidates (``top`` itself
-        included), which are in increasing order: the first of the cheapest is
-        the smallest.
-        """
-        n, width = len(block), self.bits
-        probabilities = np.maximum(block.astype(np.float64).reshape(n, width, 2), _MIN_PROBABILITY)
-        logp = np.log(probabilities)  # [n, B, 2]
-        best = (probabilities[..., 1] > probabilities[..., 0]).astype(np.int64)  # ties -> 0
-        shifts = np.arange(width - 1, -1, -1)
-        codes = (best << shifts).sum(axis=1)
-        top = len(self.levels) - 1
-        bad = codes > top
-        if not bad.any():
-            return codes
         best, logp = best[bad], logp[bad]
         cost = np.abs(logp[..., 1] - logp[..., 0])  # [m, B] log-likelihood lost by flipping each bit
         top_bits = (top >> shifts) & 1  # [B]
