@@ -86,7 +86,7 @@ _UINT64 = 2**64
 #: (``python -m benchmarks.high_cardinality``, a Zipf attribute of about 150, 300 and 500 drawn
 #: levels, 3 seeds, README "Measured: one-hot against binary codes"): binary codes came closer to
 #: the real marginal than one-hot at every size (total variation 0.17 vs 0.25 at 150 levels, 0.30
-#: vs 0.40 at 500; floor 0.11 and 0.26), with 15-20x smaller data and no slower steps. 150 (also
+#: vs 0.43 at 500; floor 0.11 and 0.27), with 15-20x smaller data and no slower steps. 150 (also
 #: gretel-synthetics' switch point) keeps the paper's one-hot, unchanged, for columns of up to 150
 #: levels; smaller values were not measured.
 MAX_ONEHOT_LEVELS = 150
