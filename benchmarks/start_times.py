@@ -46,7 +46,7 @@ def _pieces(table: pd.DataFrame, max_length: int) -> pd.DataFrame:
     dataset, schema = dg_tf.from_dataframe(table, **_columns(table), long_series="split", max_length=max_length,
                                            discrete_columns=[LABEL])
     label = schema.attributes[0]
-    codes = dataset.attributes[:, :label.output.dim].argmax(1)
+    codes = dataset.attributes[:, :label.width].argmax(1)
     return pd.DataFrame({"start": dataset.extras[SERIES_START], "label": np.asarray(label.levels)[codes]})
 
 

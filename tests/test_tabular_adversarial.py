@@ -397,14 +397,15 @@ def test_a_string_instead_of_a_list_of_columns_is_refused():
         from_dataframe(small_table(), **{**KWARGS, "attribute_columns": "group"})
 
 
-def test_free_text_is_not_one_hot_encoded_by_default():
+def test_free_text_is_binary_coded_by_default_with_a_warning(caplog):
     df = pd.DataFrame({"id": np.repeat([1, 2], 600), "note": [f"entry {i}" for i in range(1200)]})
     kwargs = dict(id_column="id", attribute_columns=[], feature_columns=["note"])
-    with pytest.raises(DataFormatError, match="1200 distinct text values") as info:
-        from_dataframe(df, **kwargs)
-    assert info.value.array == "column 'note'"
-    dataset, _ = from_dataframe(df, discrete_columns=["note"], **kwargs)
-    assert dataset.feature_outputs[0].dim == 1200
+    dataset, schema = from_dataframe(df, **kwargs)  # 1200 levels: 11 bits, not 1200 one-hot columns
+    assert [o.dim for o in dataset.feature_outputs] == [2] * 11
+    assert "column 'note': every one of its 1200 values is different (an id or free text?)" in caplog.text
+    assert list(to_dataframe(dataset, schema)["note"]) == list(df["note"])
+    dataset, _ = from_dataframe(df, max_onehot_levels=None, **kwargs)
+    assert [o.dim for o in dataset.feature_outputs] == [1200]
 
 
 def test_bools_forced_continuous_come_back_as_bools():

@@ -20,6 +20,11 @@ from dg_tf.tabular.schema import STYLES
 
 __all__ = ["TABLE_OPTIONS", "add_table_flags", "table_options"]
 
+def int_or_none(text: str) -> int | None:
+    """``"none"`` (any case) -> ``None``, else the integer."""
+    return None if text.lower() == "none" else int(text)
+
+
 #: from_dataframe's arguments set by flags: (parser, choices, help).
 TABLE_OPTIONS: dict[str, tuple[Callable[[str], Any], tuple[str, ...] | None, str]] = {
     "id_column": (str, None, "column identifying each series (sample); required for a table"),
@@ -31,6 +36,9 @@ TABLE_OPTIONS: dict[str, tuple[Callable[[str], Any], tuple[str, ...] | None, str
     "continuous_columns": (comma_list, None, "columns forced to be continuous"),
     "integer_discrete_max_levels": (int, None, "integer columns with at most this many distinct values are "
                                                "categorical"),
+    "max_onehot_levels": (int_or_none, None,
+                          "discrete columns with more levels are binary-coded (ceil(log2(levels)) 2-way outputs) "
+                          "instead of one-hot; 'none': always one-hot"),
     "style": (str, STYLES, "long: one row per (series, step); wide: one row per series, one column per step"),
     "max_length": (int, None, "longest series kept [the longest one]"),
     "missing": (str, MISSING_POLICIES, "missing values: refuse, drop the series, or interpolate inside the series"),

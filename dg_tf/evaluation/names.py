@@ -13,11 +13,12 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Output
 from dg_tf.tabular.folder import load_schema
+from dg_tf.tabular.columns import ColumnSpec
 from dg_tf.tabular.schema import TableSchema
 
 __all__ = ["ColumnNames", "CONVERSION_FILE", "names_from_schema", "names_from_record", "dataset_names",
@@ -37,11 +38,15 @@ class ColumnNames:
         features: one name per feature output.
         attributes: one name per attribute output.
         levels: per attribute output, the names of its categories (or None).
+        bit_attributes: the attribute outputs that are one bit of a
+            binary-coded column (:mod:`~dg_tf.tabular.columns`), not a
+            variable of their own.
     """
 
     features: tuple[str, ...]
     attributes: tuple[str, ...]
     levels: tuple[tuple[str, ...] | None, ...]
+    bit_attributes: frozenset[int] = frozenset()
 
     @classmethod
     def default(cls, dataset: Dataset) -> "ColumnNames":
@@ -58,20 +63,30 @@ class ColumnNames:
 
 
 def names_from_schema(schema: TableSchema) -> ColumnNames:
-    """The table's column names and category labels (a wide table's single feature is "value").
+    """The table's column names and category labels, one per output (a wide table's single feature is "value").
 
-    A learned start (:attr:`TableSchema.start`) is the attribute ``"<time column> start"``,
+    A binary-coded column's outputs are named ``"city bit 1/13"`` (most
+    significant first), with levels ``"0"`` and ``"1"``. A learned start
+    (:attr:`TableSchema.start`) is the attribute ``"<time column> start"``,
     its labels the grid positions (steps after the earliest start).
     """
-    names = [str(spec.name) for spec in schema.attributes]
-    if schema.start is not None:
-        names.append(f"{schema.start.name} start")
-    return ColumnNames(
-        features=tuple("value" if spec.name is None else str(spec.name) for spec in schema.features),
-        attributes=tuple(names),
-        levels=tuple(None if spec.levels is None else tuple(str(v) for v in spec.levels)
-                     for spec in schema.attribute_specs),
-    )
+    features = [name for spec in schema.features for name in _output_names(spec)]
+    attributes, levels, bits = [], [], set()
+    for spec in schema.attribute_specs:
+        names = [f"{spec.name} start"] if spec is schema.start else _output_names(spec)
+        if spec.bits is not None:
+            bits.update(range(len(attributes), len(attributes) + len(names)))
+            levels += [("0", "1")] * len(names)
+        else:
+            levels.append(None if spec.levels is None else tuple(str(v) for v in spec.levels))
+        attributes += names
+    return ColumnNames(features=tuple(features), attributes=tuple(attributes), levels=tuple(levels),
+                       bit_attributes=frozenset(bits))
+
+
+def _output_names(spec: ColumnSpec) -> list[str]:
+    name = "value" if spec.name is None else str(spec.name)
+    return [name] if spec.bits is None else [f"{name} bit {i + 1}/{spec.bits}" for i in range(spec.bits)]
 
 
 def names_from_record(dataset: Dataset, record: Any, source: str = "<record>") -> ColumnNames:
@@ -125,11 +140,13 @@ def dataset_names(folder: str | os.PathLike[str], dataset: Dataset, record_file:
     return names_from_record(dataset, record, str(file))
 
 
-def default_label_attribute(outputs: Sequence[Output]) -> int | None:
+def default_label_attribute(outputs: Sequence[Output], skip: Collection[int] = ()) -> int | None:
     """The discrete attribute with the fewest categories (> 1), the coarsest grouping to predict or condition on.
 
     E.g. the connection technology of FCC MBA (5 categories; ISP has 15, state
     53) or GCUT's end event type. ``None`` when there is no such attribute.
+    ``skip``: outputs not to choose (the bits of binary-coded columns,
+    :attr:`ColumnNames.bit_attributes`).
     """
-    candidates = [i for i, o in enumerate(outputs) if o.is_discrete and o.dim > 1]
+    candidates = [i for i, o in enumerate(outputs) if o.is_discrete and o.dim > 1 and i not in skip]
     return min(candidates, key=lambda i: (outputs[i].dim, i)) if candidates else None

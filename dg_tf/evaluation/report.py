@@ -167,7 +167,7 @@ def _utility(
     discrete = _discrete_attributes(real)
     attribute = config.label_attribute
     if attribute is None:
-        attribute = default_label_attribute(real.attribute_outputs)
+        attribute = default_label_attribute(real.attribute_outputs, skip=names.bit_attributes)
     if attribute is None:
         return {"skipped": "no discrete attribute with 2 or more categories to predict"}
     if attribute not in discrete:

@@ -10,9 +10,15 @@ generation flags) and back:
 - :func:`read_table` / :func:`write_table`: CSV (``.csv``, ``.csv.gz``) and
   Parquet (``.parquet``, ``.pq``) files.
 
+Discrete columns are one-hot, except above ``max_onehot_levels`` levels
+(default 150), where a level is written as its ``ceil(log2(levels))`` bits,
+each a 2-way discrete output: thousands of levels stay a few dozen columns
+(:mod:`~dg_tf.tabular.columns`, :mod:`~dg_tf.tabular.binary_code`).
+
 Modules: :mod:`~dg_tf.tabular.frames` (the two conversions),
 :mod:`~dg_tf.tabular.inference` (column types), :mod:`~dg_tf.tabular.columns`
-(per-column encoding), :mod:`~dg_tf.tabular.timeaxis` (the time column),
+(per-column encoding), :mod:`~dg_tf.tabular.binary_code` (binary codes),
+:mod:`~dg_tf.tabular.timeaxis` (the time column),
 :mod:`~dg_tf.tabular.missing` (missing values), :mod:`~dg_tf.tabular.grouped`
 (series regrouping, long series), :mod:`~dg_tf.tabular.schema`,
 :mod:`~dg_tf.tabular.dtypes` (dtypes and JSON), :mod:`~dg_tf.tabular.files`.

@@ -67,7 +67,7 @@ def encode_conditions(
     n = len(conditions)
     blocks, given = [], []
     for spec in schema.attribute_specs:
-        block = np.zeros((n, spec.output.dim), np.float32)
+        block = np.zeros((n, spec.width), np.float32)
         present = np.zeros(n, bool)
         if spec is not schema.start and spec.name in conditions.columns:
             column = conditions[spec.name].reset_index(drop=True)
@@ -75,14 +75,14 @@ def encode_conditions(
             if present.any():
                 block[present] = _encode_cells(spec, column[present], source)
         blocks.append(block)
-        given.append(present)
+        given += [present] * len(spec.outputs)  # a binary-coded column: all its bits given or none
     attributes = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0), np.float32)
     assert attributes.shape[1] == total_dim(schema.attribute_outputs)
     return attributes, np.stack(given, axis=1) if given else np.zeros((n, 0), bool)
 
 
 def _encode_cells(spec: ColumnSpec, values: pd.Series, source: str) -> np.ndarray:
-    """float32 [m, dim] of the non-missing cells ``values`` (index: their rows)."""
+    """float32 [m, spec.width] of the non-missing cells ``values`` (index: their rows)."""
     if spec.kind == DISCRETE:
         codes = spec.levels.get_indexer(pd.Index(values.astype(object)))
         unmatched = codes < 0

@@ -52,7 +52,7 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import total_dim
 from dg_tf.data.validation import validate_dataset
 from dg_tf.errors import ConfigError, DataFormatError
-from dg_tf.tabular.columns import ColumnSpec
+from dg_tf.tabular.columns import MAX_ONEHOT_LEVELS, ColumnSpec, column_outputs, split_columns
 from dg_tf.tabular.dtypes import from_array, is_integer_dtype, to_array
 from dg_tf.tabular.grouped import LONG_SERIES_POLICIES, Grouped
 from dg_tf.tabular.inference import (
@@ -68,7 +68,7 @@ from dg_tf.tabular.inference import (
 from dg_tf.tabular.missing import MISSING_POLICIES, apply_missing_policy
 from dg_tf.tabular.schema import STYLES, TableSchema
 from dg_tf.tabular.timeaxis import TIME_CLASSES, TimeSpec, fit_start
-from dg_tf.transforms import flags_from_lengths, lengths_from_flags, split_outputs
+from dg_tf.transforms import flags_from_lengths, lengths_from_flags
 
 __all__ = ["from_dataframe", "to_dataframe", "SERIES_ID", "SERIES_START"]
 
@@ -100,6 +100,7 @@ def from_dataframe(
     missing: str = "error",
     long_series: str = "error",
     integer_discrete_max_levels: int | None = None,
+    max_onehot_levels: int | None = MAX_ONEHOT_LEVELS,
     source: str = "<DataFrame>",
 ) -> tuple[Dataset, TableSchema]:
     """Turn a long or wide table into a DoppelGANger dataset and its schema.
@@ -132,11 +133,17 @@ def from_dataframe(
             longer than ``max_length``.
         integer_discrete_max_levels: integer columns with at most this many
             distinct values are discrete; ``None``: integers are continuous.
+        max_onehot_levels: a discrete column with more levels than this is
+            binary-coded (``ceil(log2(levels))`` 2-way outputs) instead of
+            one-hot; ``None``: always one-hot. The default,
+            :data:`~dg_tf.tabular.columns.MAX_ONEHOT_LEVELS`, and why: see
+            :mod:`~dg_tf.tabular.columns`.
         source: name of the table in errors (e.g. its file).
 
     Returns:
         ``(dataset, schema)``: ``dataset.features`` float32 [N, L, K] (ZERO_ONE
-        continuous columns, one-hot discrete ones, 0 after each series' end),
+        continuous columns, one-hot or binary-coded discrete ones, 0 after
+        each series' end; column ``c`` is ``c.width`` wide),
         ``dataset.attributes`` float32 [N, A], ``dataset.gen_flags`` float32
         [N, L], the output specs, and ``extras`` ``series_id`` [N] (and
         ``series_start`` [N] with a time column); the schema inverts it with
@@ -159,7 +166,8 @@ def from_dataframe(
     a column whose range spans more than ``2**24`` comes back rounded (a
     warning is logged; see :mod:`~dg_tf.tabular.columns`).
     """
-    _check_options(style, missing, long_series, max_length, sample_len, integer_discrete_max_levels, time_column)
+    _check_options(style, missing, long_series, max_length, sample_len, integer_discrete_max_levels, time_column,
+                   max_onehot_levels)
     for option, names in (("attribute_columns", attribute_columns), ("feature_columns", feature_columns),
                           ("discrete_columns", discrete_columns), ("continuous_columns", continuous_columns)):
         if isinstance(names, str):  # list("site") would name the columns 's', 'i', 't', 'e'
@@ -207,15 +215,17 @@ def from_dataframe(
     padded = -(-cap // sample_len) * sample_len if sample_len else cap
 
     attributes = tuple(
-        ColumnSpec.fit(name, kinds[name], grouped.attributes[name], frame[name].dtype) for name in attribute_columns
+        ColumnSpec.fit(name, kinds[name], grouped.attributes[name], frame[name].dtype, max_onehot_levels)
+        for name in attribute_columns
     )
     if style == "long":
         features = tuple(
-            ColumnSpec.fit(name, kinds[name], grouped.features[name], frame[name].dtype) for name in feature_columns
+            ColumnSpec.fit(name, kinds[name], grouped.features[name], frame[name].dtype, max_onehot_levels)
+            for name in feature_columns
         )
     else:
         values = grouped.features[_WIDE_VALUE]
-        features = (ColumnSpec.fit(None, kinds[_WIDE_VALUE], values, values.dtype),)
+        features = (ColumnSpec.fit(None, kinds[_WIDE_VALUE], values, values.dtype, max_onehot_levels),)
     series_rows = grouped.feature_rows[grouped.offsets]
     for spec in attributes:
         spec.check_resolution(grouped.attributes[spec.name], series_rows, _repeat(spec.name, len(series_rows)), source)
@@ -276,6 +286,7 @@ def _check_options(
     sample_len: int | None,
     integer_discrete_max_levels: int | None,
     time_column: Hashable | None,
+    max_onehot_levels: int | None,
 ) -> None:
     for name, value, allowed in (
         ("style", style, STYLES),
@@ -288,6 +299,7 @@ def _check_options(
     if sample_len != "auto":
         _check_positive("sample_len", sample_len)
     _check_positive("integer_discrete_max_levels", integer_discrete_max_levels)
+    _check_positive("max_onehot_levels", max_onehot_levels)
     if style == "wide" and time_column is not None:
         raise ConfigError(
             f"time_column={time_column!r} must be None for style='wide' (the step columns are the time axis)"
@@ -565,10 +577,10 @@ def _encode(
     padded: int,
     start_block: np.ndarray | None,
 ) -> Dataset:
-    """The Dataset of the series: one-hot / [0, 1] values, zero padding to ``padded`` steps.
+    """The Dataset of the series: one-hot or binary / [0, 1] values, zero padding to ``padded`` steps.
 
     ``attributes``: the specs of the attribute columns, then the learned start's if ``start_block``
-    (float32 [N, dim], its encoding) is given.
+    (float32 [N, width], its encoding) is given.
     """
     n = grouped.num_series
     columns = attributes if start_block is None else attributes[:-1]
@@ -586,8 +598,8 @@ def _encode(
         features=data_feature,
         attributes=data_attribute.astype(np.float32),
         gen_flags=flags_from_lengths(grouped.lengths, padded),
-        feature_outputs=[spec.output for spec in features],
-        attribute_outputs=[spec.output for spec in attributes],
+        feature_outputs=column_outputs(features),
+        attribute_outputs=column_outputs(attributes),
         extras=extras,
     )
 
@@ -625,7 +637,9 @@ def to_dataframe(
         style: one row per series, NaN after its end (a step column that
         needs NaN but had a non-nullable integer or bool dtype becomes
         ``Int64``/``boolean``; steps beyond the last step column are dropped
-        with a warning). Discrete values are the argmax level; continuous
+        with a warning). Discrete values are the argmax level (binary-coded
+        columns: the most probable valid level, see
+        :mod:`~dg_tf.tabular.columns`); continuous
         values are clipped to the fitted [min, max] (exact within float32
         precision of that range), rounded for integer dtypes. Ids and times:
         see the module docstring.
@@ -639,12 +653,12 @@ def to_dataframe(
     n = _check_arrays(features, attributes, gen_flags, extras, schema)
     lengths = lengths_from_flags(gen_flags).astype(np.int64)
     ids = _output_ids(extras, schema, n)
-    attribute_blocks = split_outputs(attributes, schema.attribute_outputs)
+    attribute_blocks = split_columns(attributes, schema.attribute_specs)
     attribute_values = {
         spec.name: spec.to_series(spec.decode_raw(block)) for spec, block in zip(schema.attributes, attribute_blocks)
     }
     active = np.arange(features.shape[1])[None, :] < lengths[:, None]
-    blocks = split_outputs(features[active], schema.feature_outputs)  # each [R, dim], series after series
+    blocks = split_columns(features[active], schema.features)  # each [R, spec.width], series after series
     if schema.style == "wide":
         return _wide_frame(schema, ids, attribute_values, blocks[0], lengths, SERIES_ID in extras)
     sample = np.repeat(np.arange(n), lengths)

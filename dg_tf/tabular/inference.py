@@ -1,7 +1,8 @@
-"""Column type inference: which columns become one-hot and which continuous.
+"""Column type inference: which columns become categorical and which continuous.
 
 DoppelGANger models every attribute and feature as either a categorical
-variable (one-hot, softmax output) or a continuous one (scaled to a range,
+variable (one-hot, softmax output; binary-coded when it has many levels) or a
+continuous one (scaled to a range,
 paper §3.2 and §4.2). A table does not say which is which; this module
 decides from the pandas dtype, and the user can override it:
 
@@ -19,11 +20,12 @@ A text column that mixes words with numbers or booleans written as text
 value becomes; ``"A"``, ``"B"``, ``"3"``: a number among labels; ``"True"``,
 ``"False"``, ``"yes"``: a word in a boolean column) is an error naming the
 first value of its rarest kind, unless the column is listed in
-``discrete_columns`` (then every value is a label): one-hot encoding it would
-silently turn a typo or a measurement into a category. A text column of
-numbers only, of booleans only or of words only is fine. So is a text column
-with more than :data:`MAX_TEXT_LEVELS` distinct values an error (an id or
-free text: its one-hot encoding would not fit in memory).
+``discrete_columns`` (then every value is a label): encoding it as categories
+would silently turn a typo or a measurement into a category. A text column of
+numbers only, of booleans only or of words only is fine, however many
+distinct values it has: above ``max_onehot_levels`` levels a discrete column
+is binary-coded (``ceil(log2(levels))`` bits) rather than one-hot, so even
+tens of thousands of levels fit in memory (see :mod:`~dg_tf.tabular.columns`).
 
 Object columns are classified by their values; a column that mixes types
 (strings and numbers, numbers and bools, ...) is an error naming the first
@@ -49,7 +51,6 @@ __all__ = [
     "ValueClass",
     "DISCRETE",
     "CONTINUOUS",
-    "MAX_TEXT_LEVELS",
     "value_class",
     "numeric_values",
     "infer_kind",
@@ -67,9 +68,6 @@ NUMBERS = (INTEGER, FLOAT)
 #: The two kinds of a column.
 DISCRETE = "discrete"
 CONTINUOUS = "continuous"
-
-#: A text column with more distinct values is refused unless listed in ``discrete_columns``.
-MAX_TEXT_LEVELS = 1000
 
 # pandas.api.types.infer_dtype results of object columns -> value class.
 _OBJECT_CLASSES = {
@@ -239,20 +237,13 @@ def _text_kinds(levels: pd.Series) -> np.ndarray:
 
 
 def _check_text(series: pd.Series, name: Hashable, source: str, cell_columns: np.ndarray | None) -> None:
-    """A text column must have at most :data:`MAX_TEXT_LEVELS` values, all of one kind (module docstring).
+    """A text column's values must all be of one kind (module docstring).
 
     Columns in ``discrete_columns`` skip this. ``cell_columns`` [n]: the
     column of each value (wide tables), else ``name``.
     """
     present = series.dropna()
     levels = pd.Series(present.unique())
-    if len(levels) > MAX_TEXT_LEVELS:  # one-hot would be [N, L, len(levels)] floats
-        raise DataFormatError(
-            source, column_label(name), None,
-            f"{len(levels)} distinct text values (more than {MAX_TEXT_LEVELS}): too many categories to one-hot "
-            "(an id, free text or numbers with a stray word?); convert it, leave it out, or list it in "
-            "discrete_columns to one-hot it anyway",
-        )
     kinds = pd.Series(_text_kinds(levels), index=levels.to_numpy()).reindex(present.to_numpy()).to_numpy()
     counts = Counter(kinds)
     if len(counts) < 2:
@@ -299,9 +290,8 @@ def infer_kind(
     Raises:
         DataFormatError: a column forced continuous holds non-numbers (the
             index is its first non-missing row), a text column mixes numbers
-            and words or has more than :data:`MAX_TEXT_LEVELS` values (unless
-            forced discrete), or a datetime/timedelta column is not forced
-            discrete.
+            and words (unless forced discrete), or a datetime/timedelta column
+            is not forced discrete.
     """
     if force_discrete:
         return DISCRETE

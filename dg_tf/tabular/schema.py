@@ -30,7 +30,7 @@ from dg_tf.data.specs import Output
 from dg_tf.errors import DataFormatError
 from dg_tf.fileio import atomic_write, read_json
 from dg_tf.limits import label
-from dg_tf.tabular.columns import ColumnSpec
+from dg_tf.tabular.columns import ColumnSpec, column_outputs
 from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, is_bool_dtype, name_from_json, name_to_json
 from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.timeaxis import TimeSpec
@@ -101,13 +101,14 @@ class TableSchema:
 
     @property
     def attribute_outputs(self) -> list[Output]:
-        """Specs of ``data_attribute`` [N, A]: one per attribute column, then the learned start's."""
-        return [spec.output for spec in self.attribute_specs]
+        """Specs of ``data_attribute`` [N, A]: each attribute column's :attr:`ColumnSpec.outputs`, in order, then
+        the learned start's."""
+        return column_outputs(self.attribute_specs)
 
     @property
     def feature_outputs(self) -> list[Output]:
-        """Specs of ``data_feature`` [N, L, K], one per feature column."""
-        return [spec.output for spec in self.features]
+        """Specs of ``data_feature`` [N, L, K]: each feature column's :attr:`ColumnSpec.outputs`, in order."""
+        return column_outputs(self.features)
 
     def _column_dtypes(self) -> list[tuple[Hashable, Any]]:
         """(column, dtype) of every column of the table."""
