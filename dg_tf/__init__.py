@@ -18,14 +18,9 @@ command lines' ``--help`` do not load TensorFlow or pandas.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from dg_tf.lazy import lazy_attributes
-
-# TensorFlow's C++ start-up chatter (CPU features, oneDNN) drowns the useful
-# log lines; a user's own setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Each public name and the module that defines it.
 _EXPORTS = {

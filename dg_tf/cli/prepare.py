@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import fail
+from dg_tf.cli import add_common_flags, fail
 from dg_tf.cli.table_flags import add_table_flags, table_options
 from dg_tf.tabular.files import from_table_file, is_table_file
 from dg_tf.tabular.folder import save_prepared
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fraction of series held out as data_test.npz (for evaluation)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
     add_table_flags(parser)
+    add_common_flags(parser)
     return parser
 
 

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from dg_tf.cli import comma_list, fail, repo_data_dir
+from dg_tf.cli import add_common_flags, comma_list, fail, repo_data_dir
 from dg_tf.cli.config_flags import add_config_flags, config_from_args, config_overrides
 from dg_tf.cli.table_flags import add_table_flags, table_options
 from dg_tf.tabular.files import is_table_file
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "data_feature_min,data_feature_max) [none: only generated arrays]")
     add_config_flags(parser)
     add_table_flags(parser)
+    add_common_flags(parser)
     return parser
 
 
