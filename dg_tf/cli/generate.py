@@ -38,7 +38,7 @@ from typing import Sequence
 
 from dg_tf.cli import add_common_flags, comma_list, fail
 from dg_tf.cli.config_flags import add_config_flags, config_overrides
-from dg_tf.tabular.files import is_table_file, table_format
+from dg_tf.tabular.options import is_table_file, table_format
 
 __all__ = ["build_parser", "main"]
 

@@ -44,8 +44,7 @@ from typing import TYPE_CHECKING, Sequence
 from dg_tf.cli import add_common_flags, comma_list, fail, repo_data_dir
 from dg_tf.cli.config_flags import add_config_flags, config_from_args, config_overrides
 from dg_tf.cli.table_flags import add_table_flags, table_options
-from dg_tf.tabular.files import is_table_file
-from dg_tf.tabular.frames import SERIES_ID, SERIES_START
+from dg_tf.tabular.options import SERIES_ID, SERIES_START, is_table_file
 
 if TYPE_CHECKING:
     from dg_tf.config import DGConfig
@@ -190,7 +189,7 @@ def _config(args: argparse.Namespace, run: RunFolder, data_dir: Path) -> DGConfi
 
 def _table_format(data: Path) -> str:
     """The format of the synthetic table: the input table's, else CSV."""
-    from dg_tf.tabular.files import table_format
+    from dg_tf.tabular.options import table_format
 
     return table_format(data) if is_table_file(data) else "csv"
 
