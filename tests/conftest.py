@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dg_tf import Dataset, DGConfig, Normalization, Output, OutputType
+from dg_tf import Dataset, DGConfig, Normalization, Output, OutputType, bundled_dataset
 
 REPO = Path(__file__).resolve().parent.parent
-FCC_MBA = REPO / "data" / "FCC_MBA"
+FCC_MBA = bundled_dataset("fcc_mba")
 #: The real long-format CSVs beside the repository (``../shared/data``).
 SHARED_DATA = REPO.parent / "shared" / "data"
 #: Environment variables that mark a CI run: the standard ``CI`` (GitHub Actions, GitLab, ...) or our own.

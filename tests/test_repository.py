@@ -22,7 +22,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_bundled_dataset_is_the_paper_triple():
-    names = {p.name for p in (REPO / "data" / "FCC_MBA").iterdir()}
+    names = {p.name for p in (REPO / "dg_tf" / "datasets" / "fcc_mba").iterdir()}
     assert {"data_feature_output.pkl", "data_attribute_output.pkl", "data_train.npz", "data_test.npz"} <= names
 
 

@@ -25,7 +25,6 @@ import argparse
 import logging
 import sys
 import typing
-from pathlib import Path
 from typing import Callable, Sequence
 
 from dg_tf import __version__
@@ -33,7 +32,7 @@ from dg_tf.cli.quiet import quiet_tensorflow_start, show_tensorflow_log
 from dg_tf.errors import ConfigError, DGError
 from dg_tf.limits import brief
 
-__all__ = ["add_common_flags", "comma_list", "entry_point", "fail", "repo_data_dir", "run_main", "version_text"]
+__all__ = ["add_common_flags", "comma_list", "entry_point", "fail", "run_main", "version_text"]
 
 
 def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> int:
@@ -102,11 +101,6 @@ def _check_utf8(argv: Sequence[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             raise ConfigError(f"argument {number} ({brief(arg)}) is not valid UTF-8; use UTF-8 names") from None
-
-
-def repo_data_dir() -> Path:
-    """The repository's ``data/`` folder (bundled datasets) next to the package."""
-    return Path(__file__).resolve().parent.parent.parent / "data"
 
 
 def fail(message: str) -> typing.NoReturn:
