@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 FCC_MBA = bundled_dataset("fcc_mba")
 #: The real long-format CSVs beside the repository (``../shared/data``).
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: A line of TensorFlow's C++ start-up (absl log records, absl's notice, CUDA, oneDNN): only with ``--verbose``.
+TF_START_UP = re.compile(r"^[IWEF]\d{4} |absl::InitializeLog|cuInit|oneDNN", re.M)
 #: Environment variables that mark a CI run: the standard ``CI`` (GitHub Actions, GitLab, ...) or our own.
 CI_VARIABLES = ("CI", "DG_TF_CI")
 

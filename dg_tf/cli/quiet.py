@@ -33,8 +33,9 @@ from typing import Iterator
 
 __all__ = ["drop_start_up_lines", "quiet_tensorflow_start", "show_tensorflow_log"]
 
-#: TensorFlow's (absl's) C++ log line: severity and date, time, thread id, ``file:line]``.
-TF_LOG_LINE = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\s]+:\d+\] ")
+#: TensorFlow's (absl's) C++ log line: severity and date (``I0000``), time (before absl is initialized, the
+#: seconds are counted from 1970: ``00:00:1796306977.699``), thread id, ``file:line]``.
+TF_LOG_LINE = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\]\s]+:\d+\] ")
 #: absl's notice before its logging is initialized.
 ABSL_PRE_INIT = "WARNING: All log messages before absl::InitializeLog() is called"
 #: A line that starts something else: a Python warning (``file.py:12: UserWarning: ...``) or a traceback.
