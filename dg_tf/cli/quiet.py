@@ -38,7 +38,7 @@ __all__ = ["drop_start_up_lines", "quiet_tensorflow_start", "show_tensorflow_log
 TF_LOG_LINE = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\]\s]+:\d+\] ")
 #: absl's notice before its logging is initialized.
 ABSL_PRE_INIT = "WARNING: All log messages before absl::InitializeLog() is called"
-#: A line that starts something else: a Python warning (``file.py:12: UserWarning: ...``) or a traceback.
+#: A line that starts something else: a Python warning (``file.py:12: UserWarning: ...``), a traceback, a log line.
 _OTHER_RECORD = re.compile(r"\S.*:\d+: \w*(Warning|Error)\b|Traceback |WARNING:|ERROR:|\d\d:\d\d:\d\d ")
 #: TF_CPP_MIN_LOG_LEVEL of a quiet command: TensorFlow's C++ INFO and WARNING lines held back.
 QUIET_LOG_LEVEL = "2"
