@@ -163,6 +163,10 @@ class Encoding:
         Returns:
             A :class:`Dataset` with features [N, L, K], attributes [N, A_real]
             and the flags; features are zero after each series' end.
+
+        :func:`dg_tf.serving.decode_graph` repeats these steps in TensorFlow
+        ops for exported models: a change here must be made there too
+        (``tests/test_export.py`` checks that the two agree).
         """
         real_width = self.num_real_attributes
         values = features[..., :total_dim(self.feature_outputs)]  # without the flag channels

@@ -1,12 +1,12 @@
-"""``DoppelGANger``: the public model (fit, generate, save, load).
+"""``DoppelGANger``: the public model (fit, generate, save, load; fit_dataframe, generate_dataframe).
 
 Works in the dataset's own space: ``fit`` takes a :class:`~dg_tf.data.Dataset`
 and ``generate`` returns one, features in the input's scale, discrete
 attributes one-hot. Encoding (auto-normalization, generation flags) and
 decoding happen inside (see :mod:`dg_tf.encoding`). A model fit on a table
 keeps its :class:`~dg_tf.tabular.TableSchema` (:attr:`DoppelGANger.table_schema`),
-so ``to_dataframe(model.generate(n), model.table_schema)`` gives the table back,
-also after ``save`` and ``load``.
+so ``model.generate_dataframe(n)`` gives a table back, also after ``save`` and
+``load``; ``DoppelGANger.fit_dataframe(df, ...)`` fits one in one call.
 
 A model folder (``save``/``load``, and every training run folder) is owned by
 :class:`~dg_tf.run.RunFolder`. Training is :class:`~dg_tf.training.Trainer`;
@@ -23,21 +23,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from collections.abc import Hashable
+from typing import Any, Callable, Mapping, Sequence
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
+from dg_tf.conditioning import complete_attributes
 from dg_tf.config import DGConfig, RuntimeConfig
 from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import Output, total_dim
 from dg_tf.data.validation import validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
-from dg_tf.errors import DataFormatError, DGError
+from dg_tf.errors import ConfigError, DataFormatError, DGError
 from dg_tf.limits import available_memory, brief, format_bytes
 from dg_tf.models import AttributeCritic, Critic, Generator, choose_kernels, pack
 from dg_tf.models.build import build_networks, dtype_policy
@@ -45,16 +49,40 @@ from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PrivacyReport
 from dg_tf.run import RunFolder
 from dg_tf.seeding import derive_seed
+from dg_tf.tabular.conditions import describe_conditions, encode_conditions
+from dg_tf.tabular.frames import from_dataframe, to_dataframe
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
 
-__all__ = ["DoppelGANger"]
+__all__ = ["DoppelGANger", "sample_batch"]
 
 logger = logging.getLogger(__name__)
 
 #: Seed of the series drawn for the training figures (the same ones every time).
 FIGURE_SEED = 12345
+
+
+def sample_batch(generator: Generator, rng: Any, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
+    """One generation batch: noise drawn from ``rng``, then the inference forward pass.
+
+    The one definition of a batch of :meth:`DoppelGANger.generate` and of the
+    exported model's (:mod:`dg_tf.serving`).
+
+    Args:
+        generator: the trained generator.
+        rng: a ``tf.random.Generator``, or an object with its ``normal(shape)``
+            (:class:`~dg_tf.serving.CounterNoise`).
+        batch_size: B.
+        attributes: float32 [B, A_real] given real attributes, or ``None``.
+        early_exit: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
+
+    Returns:
+        Encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
+    """
+    noise = generator.sample_noise(rng, batch_size)
+    out = generator.generate(noise, attributes, early_exit=early_exit)
+    return out["features"], out["attributes"], out["gen_flags"]
 
 
 class DoppelGANger:
@@ -102,6 +130,9 @@ class DoppelGANger:
         #: Draws the noise of generate(); reset from the seed at each call (not saved).
         self._generation_rng = tf.random.Generator.from_seed(0)
         self._sample = tf.function(self._sample_batch, jit_compile=choose_kernels(self.config).xla, autograph=False)
+        #: Draws the attribute vectors that complete partially given attributes; reset from the seed too.
+        self._conditioning_rng = tf.random.Generator.from_seed(0)
+        self._draw_attributes = tf.function(self._attribute_batch, autograph=False)
 
     def _networks(self) -> dict[str, keras.Model]:
         parts = dict(generator=self.generator, critic=self.critic)
@@ -204,6 +235,52 @@ class DoppelGANger:
             self.save(run.path)
         return self
 
+    @classmethod
+    def fit_dataframe(
+        cls,
+        df: pd.DataFrame,
+        *,
+        id_column: Hashable,
+        attribute_columns: Sequence[Hashable],
+        feature_columns: Sequence[Hashable],
+        time_column: Hashable | None = None,
+        config: DGConfig | None = None,
+        run_dir: str | Path | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        **table_options: Any,
+    ) -> "DoppelGANger":
+        """Make, and fit on a table, a model that keeps the table's schema: ``from_dataframe`` + ``fit`` in one call.
+
+        Args:
+            df: the table (long or wide, see :func:`~dg_tf.tabular.from_dataframe`).
+            id_column, attribute_columns, feature_columns, time_column: its columns.
+            config: hyperparameters; ``None`` uses the paper's defaults. The
+                table is padded to a multiple of ``config.sample_len`` (or of
+                the automatic one, about 50 LSTM passes).
+            run_dir: the run folder (see :meth:`fit`).
+            callbacks: Keras callbacks (see :meth:`fit`).
+            **table_options: the other options of
+                :func:`~dg_tf.tabular.from_dataframe` (``style``,
+                ``discrete_columns``, ``missing``, ``long_series``, ...).
+
+        Returns:
+            The trained model; :attr:`table_schema` is the table's schema
+            (saved with the model) and :attr:`history` the per-epoch losses.
+
+        Raises:
+            ConfigError, DataFormatError: as :func:`~dg_tf.tabular.from_dataframe` and :meth:`fit`.
+        """
+        config = config if config is not None else DGConfig()
+        if "sample_len" in table_options:
+            raise ConfigError("fit_dataframe takes sample_len from config (DGConfig(sample_len=...))")
+        dataset, schema = from_dataframe(
+            df, id_column=id_column, attribute_columns=attribute_columns, feature_columns=feature_columns,
+            time_column=time_column, sample_len="auto" if config.sample_len is None else config.sample_len,
+            **table_options,
+        )
+        model = cls(config, dataset.feature_outputs, dataset.attribute_outputs)
+        return model.fit(dataset, run_dir=run_dir, callbacks=callbacks, table_schema=schema, source=schema.source)
+
     @property
     def writes_run_files(self) -> bool:
         """Whether this process writes run folders: always, except a non-chief task of a multi-worker run
@@ -292,15 +369,13 @@ class DoppelGANger:
 
     # --------------------------------------------------------- generation
     def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
-        """One generation batch (compiled): noise from the generation RNG, then the inference forward pass.
+        """One generation batch (compiled): :func:`sample_batch` with the generation RNG."""
+        return sample_batch(self.generator, self._generation_rng, batch_size, attributes, early_exit)
 
-        ``early_exit``: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
-
-        Returns encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
-        """
-        noise = self.generator.sample_noise(self._generation_rng, batch_size)
-        out = self.generator.generate(noise, attributes, early_exit=early_exit)
-        return out["features"], out["attributes"], out["gen_flags"]
+    def _attribute_batch(self, batch_size: int) -> tf.Tensor:
+        """[B, A_real] attribute vectors drawn from the conditioning RNG (:meth:`Generator.sample_attributes`)."""
+        noise = self._conditioning_rng.normal([batch_size, self.config.attribute_noise_dim])
+        return self.generator.sample_attributes(noise)
 
     def generate(
         self,
@@ -308,6 +383,7 @@ class DoppelGANger:
         attributes: np.ndarray | None = None,
         seed: int | None = None,
         *,
+        given_attributes: np.ndarray | None = None,
         attribute_probabilities: bool = False,
     ) -> Dataset:
         """Generate ``n`` series with their attributes.
@@ -326,6 +402,12 @@ class DoppelGANger:
                 the output (conditional generation, paper §4.3): only the min/max
                 and feature generators run.
             seed: seeds all noise; ``None`` draws a fresh seed each call.
+            given_attributes: bool [n, len(attribute_outputs)]: which outputs
+                of each row of ``attributes`` are given (partial conditioning);
+                the others (their values in ``attributes`` are ignored) are
+                drawn from the model's distribution conditioned on the given
+                ones (:func:`~dg_tf.conditioning.complete_attributes`,
+                seeded by ``seed``). Default: all given.
             attribute_probabilities: return the generator's probabilities for
                 discrete attributes instead of one-hot.
 
@@ -336,21 +418,28 @@ class DoppelGANger:
         Raises:
             DGError: ``n`` is not a positive integer, or its output would not
                 fit in the available memory (:meth:`check_generation_memory`;
-                nothing is generated).
+                nothing is generated); ``given_attributes`` name labels the
+                model (almost) never generates.
+            DataFormatError: ``attributes`` or ``given_attributes`` do not
+                match the model's attribute specs or ``n``.
         """
         encoding = self._require_built()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise DGError(f"n={brief(n)} must be a positive integer")
         self.check_generation_memory(int(n))
-        if attributes is not None:
-            attributes = np.asarray(attributes, dtype=np.float32)
-            validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # rank, width, values
-            if attributes.shape[0] != n:
-                raise DataFormatError("<attributes>", "data_attribute", None,
-                                      f"expected shape [{n}, {attributes.shape[1]}] (one row per series), "
-                                      f"got {list(attributes.shape)}")
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
+        if given_attributes is not None and attributes is None:
+            raise DGError("given_attributes marks which columns of attributes are given: pass attributes too")
+        if attributes is not None:
+            attributes = np.asarray(attributes, dtype=np.float32)
+            width = total_dim(self.attribute_outputs)
+            if attributes.shape != (n, width):
+                raise DataFormatError("<attributes>", "data_attribute", None,
+                                      f"expected shape [{n}, {width}] (one row per series), got {list(attributes.shape)}")
+            if given_attributes is not None:
+                attributes = self.complete_attributes(attributes, given_attributes, seed)
+            validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # width, values
         self._generation_rng.reset_from_seed(seed)
         batch = self.config.generate_batch_size
         parts: list[Dataset] = []
@@ -372,6 +461,109 @@ class DoppelGANger:
             parts[0], **{name: np.concatenate([getattr(p, name) for p in parts])
                          for name in ("features", "attributes", "gen_flags")}
         )
+
+    def complete_attributes(
+        self,
+        attributes: np.ndarray,
+        given: np.ndarray,
+        seed: int,
+        describe: Callable[[int], str] | None = None,
+    ) -> np.ndarray:
+        """Fill the attributes not given with draws conditioned on the given ones (:mod:`dg_tf.conditioning`).
+
+        Args:
+            attributes: float32 [n, A] with the given outputs filled in.
+            given: bool [n, len(attribute_outputs)] which outputs are given.
+            seed: seeds the draws.
+            describe: names a row's labels in the error (see
+                :func:`~dg_tf.conditioning.complete_attributes`).
+
+        Returns:
+            float32 [n, A] complete attributes.
+        """
+        self._require_built()
+        given = np.asarray(given)
+        if given.shape != (attributes.shape[0], len(self.attribute_outputs)) or given.dtype != bool:
+            raise DataFormatError("<attributes>", "given_attributes", None,
+                                  f"must be bool of shape [{attributes.shape[0]}, {len(self.attribute_outputs)}] "
+                                  f"(rows x attribute outputs), got {given.dtype} {list(given.shape)}")
+        if given.all():
+            return attributes
+        self._conditioning_rng.reset_from_seed(derive_seed(seed, "conditioning"))
+        return complete_attributes(lambda b: self._draw_attributes(b).numpy(), self.attribute_outputs, attributes,
+                                   given, describe=describe)
+
+    def generate_dataframe(
+        self,
+        n: int | None = None,
+        *,
+        conditions: pd.DataFrame | None = None,
+        seed: int | None = None,
+    ) -> pd.DataFrame:
+        """Generate series as a table in the columns, dtypes and units of the table the model was fit on.
+
+        Args:
+            n: number of series; with ``conditions`` it may be left out (one
+                series per row) or must equal their number of rows.
+            conditions: one row per series, holding any subset of the
+                attribute columns (:mod:`~dg_tf.tabular.conditions`): given
+                values are honoured exactly, row-aligned (series ``i`` is
+                row ``i``); missing cells and absent columns are drawn from
+                the model conditioned on the given ones
+                (:mod:`dg_tf.conditioning`).
+            seed: seeds all noise; ``None`` draws a fresh seed each call.
+
+        Returns:
+            The table (see :func:`~dg_tf.tabular.to_dataframe`): new ids
+            ``0..n-1`` (or ``"synthetic-i"``), each series at its own start
+            when the training series had different starts.
+
+        Raises:
+            DGError: the model was not fit on a table, or ``n`` is missing or
+                differs from the conditions' rows.
+            DataFormatError: a condition names an unknown column, label or
+                out-of-range value (the message names the row and the column).
+        """
+        schema = self._require_table_schema()
+        if conditions is not None:
+            if n is not None and n != len(conditions):
+                raise DGError(f"n={brief(n)} differs from the {len(conditions)} rows of conditions (one series per row)")
+            return to_dataframe(self.generate_conditioned(conditions, seed=seed), schema)
+        if n is None:
+            raise DGError("n (the number of series) is required without conditions")
+        self.check_generation_memory(n, table=True)
+        return to_dataframe(self.generate(n, seed=seed), schema)
+
+    def generate_conditioned(
+        self, conditions: pd.DataFrame, *, seed: int | None = None, source: str = "<conditions>"
+    ) -> Dataset:
+        """One series per row of ``conditions``, as arrays (``generate_dataframe(conditions=...)`` before ``to_dataframe``).
+
+        Args:
+            conditions: see :meth:`generate_dataframe`.
+            seed: seeds the draws of the missing attributes and all noise.
+            source: the conditions' file, for errors.
+
+        Returns:
+            A :class:`Dataset` of ``len(conditions)`` series in the table's layout.
+
+        Raises:
+            DGError, DataFormatError: as :meth:`generate_dataframe`; nothing is generated.
+        """
+        schema = self._require_table_schema()
+        attributes, given = encode_conditions(conditions, schema, source)
+        self.check_generation_memory(len(conditions), table=True)
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        attributes = self.complete_attributes(attributes, given, seed,
+                                              functools.partial(describe_conditions, conditions))
+        return self.generate(len(conditions), attributes=attributes, seed=seed)
+
+    def _require_table_schema(self) -> TableSchema:
+        if self.table_schema is None:
+            raise DGError("the model was not fit on a table (fit_dataframe, or fit(table_schema=...)); "
+                          "use generate() for arrays")
+        return self.table_schema
 
     @property
     def series_nbytes(self) -> int:

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from dg_tf import DoppelGANger
@@ -64,3 +65,15 @@ def test_tensorboard_gets_the_run_hparams(tmp_path, tiny_config, toy_dataset):
                     hparams = {k: v for k, v in data.session_start_info.hparams.items()}
     assert hparams["batch_size"].number_value == 16 and hparams["jit_compile"].string_value == "auto"
     assert hparams["dp_noise_multiplier"].string_value == "None" and hparams["use_aux_critic"].bool_value
+
+
+def test_keras_csv_logger_and_early_stopping_work_as_in_keras(tmp_path, tiny_config, toy_dataset):
+    log = tmp_path / "losses.csv"
+    # min_delta larger than any loss change: epoch 1 is no improvement on epoch 0, so patience 0 stops there
+    stop = keras.callbacks.EarlyStopping(monitor="loss/d", mode="min", min_delta=1e9, patience=0)
+    model = DoppelGANger(tiny_config.replace(epochs=6), toy_dataset.feature_outputs, toy_dataset.attribute_outputs)
+    model.fit(toy_dataset, callbacks=[keras.callbacks.CSVLogger(str(log)), stop])
+    assert model.history.epoch == [0, 1] and stop.stopped_epoch == 1
+    rows = pd.read_csv(log)
+    assert list(rows["epoch"]) == [0, 1]
+    np.testing.assert_allclose(rows["loss/g"], model.history.history["loss/g"], rtol=1e-6)

@@ -149,6 +149,8 @@ print(any(name in sys.modules for name in ("tensorflow", "keras", "pandas")))
     ("dg_tf.prepare", ["--help"], 0),
     ("dg_tf.evaluate", ["--help"], 0),
     ("dg_tf.retrain_attributes", ["--help"], 0),
+    ("dg_tf.export", ["--help"], 0),
+    ("dg_tf.export", ["--run", "r"], 2),  # argparse: --out is required
     ("dg_tf.train", ["--epochs", "many"], 2),  # argparse's error
     ("dg_tf.train", ["--resume"], 2),  # ours: --resume needs --out
     ("dg_tf.generate", ["--run", "r", "--out", "x.npz", "--shard-size", "0"], 2),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import dg_tf
+from dg_tf.cli import console
 from dg_tf.cli.console import COMMANDS
 from dg_tf.cli.quiet import drop_start_up_lines
 
@@ -59,10 +60,12 @@ def _probe(runs):
 
 
 def test_version_help_and_dispatch_load_nothing_heavy():
-    commands = ["dg_tf.train", "dg_tf.generate", "dg_tf.prepare", "dg_tf.evaluate", "dg_tf.retrain_attributes"]
+    commands = ["dg_tf.train", "dg_tf.generate", "dg_tf.prepare", "dg_tf.evaluate", "dg_tf.retrain_attributes",
+                "dg_tf.export"]
     runs = [[module, ["--version"]] for module in commands]
     runs += [["dg_tf", ["--version"]], ["dg_tf", ["--help"]], ["dg_tf", ["train", "--help"]],
-             ["dg_tf", ["retrain-attributes", "--help"]], ["dg_tf", ["generate", "--version"]],
+             ["dg_tf", ["retrain-attributes", "--help"]], ["dg_tf", ["export", "--help"]],
+             ["dg_tf", ["generate", "--version"]],
              ["dg_tf", ["train", "--epochs", "many"]], ["dg_tf", ["fly"]], ["dg_tf", []]]
     results, heavy = _probe(runs)
     assert heavy == []
@@ -78,17 +81,20 @@ def test_version_help_and_dispatch_load_nothing_heavy():
     assert code == 0 and "--epochs" in train_help and "--data" in train_help and "--verbose" in train_help
     code, retrain_help = by_run["dg_tf", ("retrain-attributes", "--help")]
     assert code == 0 and "--attributes" in retrain_help
+    code, export_help = by_run["dg_tf", ("export", "--help")]
+    assert code == 0 and "--run" in export_help and "--out" in export_help
     assert by_run["dg_tf", ("train", "--epochs", "many")][0] == 2
     assert by_run["dg_tf", ("fly",)][0] == 2
     assert by_run["dg_tf", ()][0] == 2
 
 
-def test_console_errors_are_clear():
+def test_console_errors_are_clear(monkeypatch, capsys):
     done = _python("-m", "dg_tf", "fly")
     assert done.returncode == 2 and "invalid choice: 'fly'" in done.stderr and "retrain-attributes" in done.stderr
-    if "export" in COMMANDS and not (REPO / "dg_tf" / "cli" / "export.py").is_file():
-        done = _python("-m", "dg_tf", "export", "--run", "r", "--out", "o")
-        assert done.returncode == 2 and "not available in this installation" in done.stderr
+    monkeypatch.setitem(COMMANDS, "export", ("dg_tf.cli.no_such_module", "a command this installation lacks"))
+    with pytest.raises(SystemExit) as exited:
+        console.main(["export", "--run", "r", "--out", "o"])
+    assert exited.value.code == 2 and "not available in this installation" in capsys.readouterr().err
 
 
 def test_console_script_is_declared():

@@ -85,6 +85,18 @@ def test_train_on_csv_then_generate_tables(tmp_path):
     assert generated["host"].nunique() == 7 and list(generated.columns) == list(synthetic.columns)
     assert generated.dtypes.to_dict() == original.dtypes.to_dict()
 
+    # one series per row of --conditions: given labels kept, empty cells drawn
+    conditions = tmp_path / "conditions.csv"
+    conditions.write_text("site,wired\nnice,\n,True\nlyon,False\n")
+    out = tmp_path / "conditioned.csv"
+    assert run_main(generate_main, ["--run", str(run), "--conditions", str(conditions), "--out", str(out)]) == 0
+    per_series = read_table(out, schema=schema).groupby("host", sort=False)[["site", "wired"]].first()
+    assert list(per_series["site"])[0::2] == ["nice", "lyon"] and list(per_series["wired"])[1:] == [True, False]
+    bad = tmp_path / "bad_conditions.csv"
+    bad.write_text("site\nnice\nrome\n")
+    assert run_main(generate_main, ["--run", str(run), "--conditions", str(bad), "--out", str(tmp_path / "no.csv")]) == 2
+    assert not (tmp_path / "no.csv").exists()
+
 
 def test_bad_tables_fail_in_one_line_and_write_nothing(tmp_path, capsys):
     table = _hand_made_table()

@@ -118,9 +118,13 @@ def test_long_dataset_layout():
     dataset, schema = from_dataframe(df, **long_kwargs())
     validate_dataset(dataset)
     assert dataset.features.dtype == np.float32 and dataset.features.shape == (6, 6, 1 + 1 + 3)
-    # region 3 + size 3 (unused "medium" kept, in category order) + bool 2 + tier 3 + weight 1
-    assert dataset.attributes.shape == (6, 12)
-    assert [o.dim for o in dataset.attribute_outputs] == [3, 3, 2, 3, 1]
+    # region 3 + size 3 (unused "medium" kept, in category order) + bool 2 + tier 3 + weight 1, then the start:
+    # one-hot over the distinct start days, counted from the earliest start
+    day_of_start = (df.groupby("id")["day"].min().sort_index() - df["day"].min()).dt.days.to_numpy()
+    start_days = np.unique(day_of_start)
+    assert dataset.attributes.shape == (6, 12 + len(start_days)) and len(start_days) > 1
+    assert [o.dim for o in dataset.attribute_outputs] == [3, 3, 2, 3, 1, len(start_days)]
+    np.testing.assert_array_equal(dataset.attributes[:, 12:], start_days[None, :] == day_of_start[:, None])
     assert [o.type_ for o in dataset.feature_outputs] == [OutputType.CONTINUOUS, OutputType.CONTINUOUS,
                                                           OutputType.DISCRETE]
     assert dataset.feature_outputs[0].normalization == Normalization.ZERO_ONE
@@ -131,7 +135,7 @@ def test_long_dataset_layout():
     for k in (0, 1):
         assert dataset.features[..., k][active].min() == 0.0 and dataset.features[..., k][active].max() == 1.0
     assert not dataset.features[~active].any()
-    weight = dataset.attributes[:, -1]
+    weight = dataset.attributes[:, 11]
     assert weight.min() == 0.0 and weight.max() == 1.0
     # the size one-hot follows the Categorical's order: s0 is "small", s1 "large"
     np.testing.assert_array_equal(dataset.attributes[:2, 3:6], [[1, 0, 0], [0, 0, 1]])
@@ -261,7 +265,7 @@ def test_generated_series_without_steps_have_no_rows():
     assert "synthetic-1" not in set(out["id"]) and len(out) == sum(LENGTHS) - LENGTHS[1]
 
 
-def test_generated_arrays_get_new_ids_default_times_and_clipped_values():
+def test_generated_arrays_get_new_ids_learned_starts_and_clipped_values():
     df = make_long_table()
     dataset, schema = from_dataframe(df, **long_kwargs())
     rng = np.random.default_rng(1)
@@ -270,8 +274,11 @@ def test_generated_arrays_get_new_ids_default_times_and_clipped_values():
     out = to_dataframe({"data_feature": features, "data_attribute": attributes, "data_gen_flag": dataset.gen_flags},
                        schema)
     assert list(out["id"].unique()) == [f"synthetic-{i}" for i in range(6)] and out["id"].dtype == df["id"].dtype
-    starts = out.groupby("id", sort=False)["day"].min()
-    assert (starts == pd.Timestamp(2021, 3, 4)).all()  # the most common start of the table
+    # each start is the argmax of the generated start block: that many days after the earliest start
+    start_days = np.unique((df.groupby("id")["day"].min() - df["day"].min()).dt.days)
+    expected = df["day"].min() + pd.to_timedelta(start_days[attributes[:, 12:].argmax(axis=1)], unit="D")
+    np.testing.assert_array_equal(out.groupby("id", sort=False)["day"].min(), expected)
+    assert len(set(expected)) > 1
     assert (out.groupby("id", sort=False)["day"].diff().dropna() == pd.Timedelta(days=1)).all()
     assert out["count"].dtype == np.int64 and out["count"].between(df["count"].min(), df["count"].max()).all()
     assert out["level"].between(df["level"].min(), df["level"].max()).all()

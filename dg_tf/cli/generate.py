@@ -5,7 +5,11 @@ Writes the original ``.npz`` layout (``data_feature``, ``data_attribute``,
 csv|parquet``, or an ``--out`` ending in .csv / .parquet), a table in the
 input's columns, dtypes and units. With ``--attributes FILE.npz`` the series
 are generated for the given attributes (its ``data_attribute`` array, one row
-per series; paper §4.3 conditional generation).
+per series; paper §4.3 conditional generation). With ``--conditions FILE.csv``
+(or ``.parquet``), a run trained on a table generates one series per row of
+the file, whose columns are any of the table's attribute columns: given
+values are kept exactly, empty cells and absent columns are drawn from the
+model conditioned on them (:mod:`dg_tf.conditioning`).
 
 With ``--shard-size K``, ``--out`` is a folder of shards ``part-00000.npz``,
 ... (``.csv`` / ``.parquet`` with ``--format``) of K series each plus a
@@ -65,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format [from the --out suffix; npz otherwise, and always with --shard-size]")
     parser.add_argument("--attributes", type=Path, default=None,
                         help=".npz whose data_attribute array [N, A] conditions the generation")
+    parser.add_argument("--conditions", type=Path, default=None,
+                        help="table (.csv, .parquet) of attribute labels, one row per series: given cells are kept, "
+                             "the rest drawn conditioned on them (runs trained on a table)")
     parser.add_argument("--seed", type=int, default=None, help="noise seed [the run's config seed]")
     parser.add_argument("--copy-extras", type=comma_list, default=[], metavar="NAME,NAME",
                         help="copy these extra arrays of --extras-from into the .npz output (e.g. "
@@ -95,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     output_format = (args.format or "npz") if sharded else _output_format(args.out, args.format)
     if args.copy_extras and (sharded or output_format != "npz"):
         fail("--copy-extras writes into one .npz output, not shards or a table")
+    if args.conditions is not None and (sharded or args.attributes is not None):
+        fail("--conditions goes without --attributes and --shard-size")
     # the library (TensorFlow), once the flags are sound
     from dg_tf.data.attribute_files import attribute_rows, iter_attribute_chunks
     from dg_tf.data.loading import load_extras, save_npz
@@ -107,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     configure_cpu_threads()
     model = DoppelGANger.load(args.run, runtime=config_overrides(args, groups=("runtime",)))
+    if args.conditions is not None:
+        _generate_with_conditions(model, args, output_format)
+        return
     num = args.num
     if args.attributes is not None:
         rows, _ = attribute_rows(args.attributes)
@@ -141,3 +153,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         write_table(args.out, to_dataframe(synthetic, schema), format=output_format)
     logger.info("wrote %d series to %s", num, args.out)
+
+
+
+def _generate_with_conditions(model, args: argparse.Namespace, output_format: str) -> None:
+    """One series per row of ``--conditions`` (checked before anything is generated or written)."""
+    from dg_tf.data.loading import save_npz
+    from dg_tf.tabular import to_dataframe, write_table
+    from dg_tf.tabular.files import read_table
+
+    if model.table_schema is None:
+        fail(f"--conditions: {args.run} was not trained on a table, so it has no attribute columns to name; "
+             "use --attributes FILE.npz")
+    conditions = read_table(args.conditions, keep_leading_zeros=True)
+    if args.num is not None and args.num != len(conditions):
+        fail(f"--num {args.num} differs from the {len(conditions)} rows of {args.conditions}")
+    seed = model.config.seed if args.seed is None else args.seed
+    synthetic = model.generate_conditioned(conditions, seed=seed, source=str(args.conditions))
+    if output_format == "npz":
+        save_npz(args.out, synthetic)
+    else:
+        write_table(args.out, to_dataframe(synthetic, model.table_schema), format=output_format)
+    logger.info("wrote %d series, one per row of %s, to %s", len(conditions), args.conditions, args.out)

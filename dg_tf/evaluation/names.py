@@ -58,11 +58,19 @@ class ColumnNames:
 
 
 def names_from_schema(schema: TableSchema) -> ColumnNames:
-    """The table's column names and category labels (a wide table's single feature is "value")."""
+    """The table's column names and category labels (a wide table's single feature is "value").
+
+    A learned start (:attr:`TableSchema.start`) is the attribute ``"<time column> start"``,
+    its labels the grid positions (steps after the earliest start).
+    """
+    names = [str(spec.name) for spec in schema.attributes]
+    if schema.start is not None:
+        names.append(f"{schema.start.name} start")
     return ColumnNames(
         features=tuple("value" if spec.name is None else str(spec.name) for spec in schema.features),
-        attributes=tuple(str(spec.name) for spec in schema.attributes),
-        levels=tuple(None if spec.levels is None else tuple(str(v) for v in spec.levels) for spec in schema.attributes),
+        attributes=tuple(names),
+        levels=tuple(None if spec.levels is None else tuple(str(v) for v in spec.levels)
+                     for spec in schema.attribute_specs),
     )
 
 

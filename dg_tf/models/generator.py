@@ -225,6 +225,19 @@ class Generator(keras.Model):
             addi = self._within_range(addi)
         return tf.concat([real_soft, addi], axis=-1), tf.concat([real_hard, tf.stop_gradient(addi)], axis=-1)
 
+    def sample_attributes(self, attribute_noise: tf.Tensor) -> tf.Tensor:
+        """Real attributes alone, as generation draws them: float32 [B, A_real] (discrete outputs one-hot).
+
+        Args:
+            attribute_noise: [B, attribute_noise_dim] (``sample_noise(...)["attribute"]``).
+
+        The attribute MLP in inference mode, nothing else (no min/max, no
+        LSTM): cheap draws from the learned attribute distribution
+        (:mod:`dg_tf.conditioning`).
+        """
+        hidden = self.attribute_mlp(attribute_noise, training=False)
+        return discretize(tf.cast(self.attribute_heads(hidden), tf.float32), self.attribute_outputs)
+
     def _within_range(self, addi: tf.Tensor) -> tf.Tensor:
         """(mid, half) pairs [B, 2C] with each half scaled by the room its mid leaves inside the feature's bounds.
 

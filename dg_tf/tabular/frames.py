@@ -28,7 +28,9 @@ input order without a time column). The Dataset's ``extras`` carry
 time). Arrays without these extras (generated data) get new ids: ``0..N-1``
 in the id column's dtype for numeric ids (``int64`` if that dtype cannot
 number N series, e.g. 300 series and ``uint8`` ids), ``"synthetic-0"``, ...
-otherwise; their times start at the table's most common start.
+otherwise; their times start at their generated start (the start attribute,
+when the table's series start at different times) or at the table's one
+start (:mod:`~dg_tf.tabular.timeaxis`).
 
 This module is longer than 400 lines because it holds the two conversions,
 :func:`from_dataframe` and its exact inverse :func:`to_dataframe`, with the
@@ -69,7 +71,7 @@ from dg_tf.tabular.options import (
     STYLES,
 )
 from dg_tf.tabular.schema import TableSchema
-from dg_tf.tabular.timeaxis import TIME_CLASSES, TimeSpec
+from dg_tf.tabular.timeaxis import TIME_CLASSES, TimeSpec, fit_start
 from dg_tf.transforms import flags_from_lengths, lengths_from_flags, split_outputs
 
 __all__ = ["from_dataframe", "to_dataframe", "SERIES_ID", "SERIES_START"]
@@ -221,7 +223,16 @@ def from_dataframe(
         cells = _repeat(name, len(grouped.feature_rows)) if cells is None else cells
         spec.check_resolution(grouped.features[name], grouped.feature_rows, cells, source)
 
-    dataset = _encode(grouped, attributes, features, feature_names, padded)
+    start, start_block = None, None
+    if time is not None and time.has_grid:
+        positions = time.grid_positions(to_array(grouped.times.iloc[grouped.offsets]))
+        start = fit_start(time, positions)
+        if start is not None:
+            start_block = start.encode(pd.Series(positions))
+            logger.info("%s: the series start at %d different times (%s); the start is learned as one more "
+                        "attribute", source, len(np.unique(positions)), start.kind)
+    dataset = _encode(grouped, attributes if start is None else (*attributes, start), features, feature_names, padded,
+                      start_block)
     validate_dataset(dataset, source)
     used = {id_column, time_column, *attribute_columns, *feature_columns}
     schema = TableSchema(
@@ -241,6 +252,7 @@ def from_dataframe(
         long_series=long_series,
         num_series=grouped.num_series,
         source=source,
+        start=start,
     )
     schema.check_storable()
     logger.info(
@@ -550,10 +562,18 @@ def _encode(
     features: tuple[ColumnSpec, ...],
     feature_names: list[Hashable],
     padded: int,
+    start_block: np.ndarray | None,
 ) -> Dataset:
-    """The Dataset of the series: one-hot / [0, 1] values, zero padding to ``padded`` steps."""
+    """The Dataset of the series: one-hot / [0, 1] values, zero padding to ``padded`` steps.
+
+    ``attributes``: the specs of the attribute columns, then the learned start's if ``start_block``
+    (float32 [N, dim], its encoding) is given.
+    """
     n = grouped.num_series
-    attribute_blocks = [spec.encode(grouped.attributes[spec.name]) for spec in attributes]
+    columns = attributes if start_block is None else attributes[:-1]
+    attribute_blocks = [spec.encode(grouped.attributes[spec.name]) for spec in columns]
+    if start_block is not None:
+        attribute_blocks.append(start_block)
     data_attribute = np.concatenate(attribute_blocks, axis=1) if attribute_blocks else np.zeros((n, 0), np.float32)
     rows = np.concatenate([spec.encode(grouped.features[name]) for spec, name in zip(features, feature_names)], axis=1)
     data_feature = np.zeros((n, padded, rows.shape[1]), np.float32)
@@ -618,9 +638,9 @@ def to_dataframe(
     n = _check_arrays(features, attributes, gen_flags, extras, schema)
     lengths = lengths_from_flags(gen_flags).astype(np.int64)
     ids = _output_ids(extras, schema, n)
+    attribute_blocks = split_outputs(attributes, schema.attribute_outputs)
     attribute_values = {
-        spec.name: spec.to_series(spec.decode_raw(block))
-        for spec, block in zip(schema.attributes, split_outputs(attributes, schema.attribute_outputs))
+        spec.name: spec.to_series(spec.decode_raw(block)) for spec, block in zip(schema.attributes, attribute_blocks)
     }
     active = np.arange(features.shape[1])[None, :] < lengths[:, None]
     blocks = split_outputs(features[active], schema.feature_outputs)  # each [R, dim], series after series
@@ -629,13 +649,23 @@ def to_dataframe(
     sample = np.repeat(np.arange(n), lengths)
     columns = {schema.id_name: ids.iloc[sample].reset_index(drop=True)}
     if schema.time is not None:
-        starts = extras[SERIES_START] if SERIES_START in extras else np.full(n, schema.time.start)
-        columns[schema.time.name] = schema.time.values(starts, lengths)
+        columns[schema.time.name] = schema.time.values(_starts(extras, schema, attribute_blocks, n), lengths)
     for name, values in attribute_values.items():
         columns[name] = values.iloc[sample].reset_index(drop=True)
     for spec, block in zip(schema.features, blocks):
         columns[spec.name] = spec.to_series(spec.decode_raw(block))
     return pd.DataFrame({name: columns[name] for name in schema.columns}, index=pd.RangeIndex(int(lengths.sum())))
+
+
+def _starts(extras: dict[str, np.ndarray], schema: TableSchema, attribute_blocks: list[np.ndarray], n: int) -> np.ndarray:
+    """[N] first time of each series, numeric form: the stored ones (training data), the generated start
+    attribute put on the grid, or the table's most common start (see the module docstring)."""
+    if SERIES_START in extras:
+        return extras[SERIES_START]
+    if schema.start is not None:
+        positions = schema.start.to_series(schema.start.decode_raw(attribute_blocks[-1])).to_numpy(np.int64)
+        return schema.time.grid_starts(positions)
+    return np.full(n, schema.time.start)
 
 
 def _unpack(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:

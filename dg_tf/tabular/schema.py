@@ -68,6 +68,10 @@ class TableSchema:
         long_series: the long-series policy used.
         num_series: N, the number of series of the fitted arrays.
         source: the table's file or ``"<DataFrame>"``.
+        start: the learned start of each series (the last attribute of
+            ``data_attribute``, after the attribute columns; see
+            :func:`~dg_tf.tabular.timeaxis.fit_start`), or ``None`` when the
+            table has no time column or every series starts at the same time.
     """
 
     style: str
@@ -86,11 +90,17 @@ class TableSchema:
     long_series: str
     num_series: int
     source: str
+    start: ColumnSpec | None = None
+
+    @property
+    def attribute_specs(self) -> tuple[ColumnSpec, ...]:
+        """The specs of ``data_attribute``'s blocks, in order: the attribute columns, then the start if learned."""
+        return self.attributes if self.start is None else (*self.attributes, self.start)
 
     @property
     def attribute_outputs(self) -> list[Output]:
-        """Specs of ``data_attribute`` [N, A], one per attribute column."""
-        return [spec.output for spec in self.attributes]
+        """Specs of ``data_attribute`` [N, A]: one per attribute column, then the learned start's."""
+        return [spec.output for spec in self.attribute_specs]
 
     @property
     def feature_outputs(self) -> list[Output]:
@@ -156,7 +166,7 @@ class TableSchema:
         """
         parts = [(name, lambda n=name, d=dtype: (name_to_json(n), dtype_to_json(d))) for name, dtype in
                  self._column_dtypes()]
-        parts += [(spec.name, spec.to_dict) for spec in (*self.attributes, *self.features)]
+        parts += [(spec.name, spec.to_dict) for spec in (*self.attribute_specs, *self.features)]
         if self.time is not None:
             parts.append((self.time.name, self.time.to_dict))
         for name, part in parts:
@@ -188,6 +198,7 @@ class TableSchema:
             "missing": self.missing,
             "long_series": self.long_series,
             "num_series": self.num_series,
+            "start": None if self.start is None else self.start.to_dict(),
         }
 
     @classmethod
@@ -224,6 +235,7 @@ class TableSchema:
                 long_series=data["long_series"],
                 num_series=int(data["num_series"]),
                 source=data["source"],
+                start=None if data.get("start") is None else ColumnSpec.from_dict(data["start"]),
             )
         except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
             detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)

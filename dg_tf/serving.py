@@ -1,0 +1,361 @@
+"""A trained model as a plain TensorFlow SavedModel (``python -m dg_tf.export``).
+
+:func:`export_saved_model` writes a SavedModel that a TensorFlow process loads
+with ``tf.saved_model.load`` without dg_tf installed. Its functions (also
+saved as serving signatures of the same names):
+
+- ``generate(n, seed)``: ``n`` int64 [] series, ``seed`` int64 [];
+- ``generate_conditional(attributes, seed)``: float32 [n, A] given real
+  attributes in the dataset's attribute layout (discrete one-hot, continuous
+  in range; not validated), one row per series; only for models with
+  attributes.
+
+Each returns a dict of ``data_feature`` float32 [n, L, K] (zero after each
+series' end), ``data_attribute`` float32 [n, A] (discrete one-hot) and
+``data_gen_flag`` float32 [n, L]: the arrays of
+:meth:`DoppelGANger.generate(n, seed=seed) <dg_tf.model.DoppelGANger.generate>`
+(with ``attributes=`` for the conditional one), bitwise on the same kind of
+device. That holds because the graph repeats ``generate`` step by step:
+
+- noise: ``generate`` resets a Philox ``tf.random.Generator`` from the seed
+  and draws each batch's noise from it; :class:`CounterNoise` draws the same
+  numbers with the stateless op at the counters the generator would be at,
+  so concurrent calls of the exported function never share state;
+- batches of the config's ``generate_batch_size`` (a given attribute batch
+  zero-padded), each the model's compiled batch (same XLA setting, kernels
+  and early exit), the output truncated to ``n``;
+- decoding: :func:`decode_graph`, the TensorFlow twin of
+  :meth:`Encoding.decode <dg_tf.encoding.Encoding.decode>` (which owns the
+  rules; a change there must be made here too, and
+  ``tests/test_export.py`` checks that the two agree).
+
+The folder also holds ``assets.extra/layout.json`` (:data:`LAYOUT_FILE`): the
+signatures, the output arrays' shapes and the column layout (output specs,
+their column ranges, lengths, and the table schema when the model was fit on
+a table) for whoever serves the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import tensorflow as tf
+
+from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
+from dg_tf.encoding import Encoding
+from dg_tf.errors import DGError
+from dg_tf.fileio import atomic_folder
+from dg_tf.model import DoppelGANger, sample_batch
+from dg_tf.models import choose_kernels
+
+__all__ = [
+    "CounterNoise", "GenerationModule", "LAYOUT_FILE", "check_export_folder", "decode_graph", "export_saved_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The layout description inside the SavedModel folder (TF Serving's place for extra files).
+LAYOUT_FILE = Path("assets.extra") / "layout.json"
+#: Version of :data:`LAYOUT_FILE`'s content.
+LAYOUT_VERSION = 1
+#: Counter steps a Philox ``tf.random.Generator`` skips per value drawn (TensorFlow's stateful random ops).
+PHILOX_SKIP_PER_VALUE = 256
+
+
+class CounterNoise:
+    """Stateless stand-in for a Philox ``tf.random.Generator`` reset from a seed (what
+    :meth:`Generator.sample_noise <dg_tf.models.generator.Generator.sample_noise>` draws from).
+
+    ``tf.random.Generator.reset_from_seed(seed)`` sets the state to the
+    128-bit counter ``(seed, -1 if seed < 0 else 0)`` and the key ``-1 if
+    seed < 0 else 0`` (the seed's 64-bit chunks, sign-extended); each
+    ``normal(shape)`` draws at the current counter and skips it
+    :data:`PHILOX_SKIP_PER_VALUE` per value. This object does the same with
+    ``StatelessRandomNormalV2`` and a counter held in tensors, so the numbers
+    are the generator's (tested) and no variable is shared between calls.
+
+    Args:
+        key: uint64 [1] the Philox key.
+        counter: uint64 [2] the 128-bit counter, low word first.
+    """
+
+    def __init__(self, key: tf.Tensor, counter: tf.Tensor):
+        self.key = key
+        self.counter = counter
+
+    @classmethod
+    def from_seed(cls, seed: tf.Tensor) -> "CounterNoise":
+        """The state of ``tf.random.Generator.reset_from_seed(seed)`` for an int64 [] ``seed``."""
+        seed = tf.cast(seed, tf.int64)
+        high = tf.where(seed < 0, tf.constant(-1, tf.int64), tf.constant(0, tf.int64))
+        return cls(tf.bitcast(high, tf.uint64)[None], tf.bitcast(tf.stack([seed, high]), tf.uint64))
+
+    def normal(self, shape, mean: float = 0.0, stddev: float = 1.0, dtype: tf.DType = tf.float32) -> tf.Tensor:
+        """N(mean, stddev) values of a static ``shape``, as ``tf.random.Generator.normal`` draws them."""
+        values = tf.raw_ops.StatelessRandomNormalV2(
+            shape=shape, key=self.key, counter=self.counter, alg=tf.random.Algorithm.PHILOX.value, dtype=dtype)
+        self.skip(PHILOX_SKIP_PER_VALUE * math.prod(int(d) for d in shape))
+        return values * stddev + mean
+
+    def skip(self, steps: int | tf.Tensor) -> None:
+        """Advance the 128-bit counter by ``steps`` (non-negative), carrying into the high word."""
+        low, high = self.counter[0], self.counter[1]
+        new_low = low + tf.cast(steps, tf.uint64)
+        carry = tf.cast(new_low < low, tf.uint64)
+        self.counter = tf.stack([new_low, high + carry])
+
+
+def _column_layout(outputs: list[Output]) -> list[tuple[Output, int, int]]:
+    """``(output, first column, end column)`` for each output, in column order."""
+    layout, start = [], 0
+    for output in outputs:
+        layout.append((output, start, start + output.dim))
+        start += output.dim
+    return layout
+
+
+def _one_hot_graph(x: tf.Tensor, outputs: list[Output]) -> tf.Tensor:
+    """:func:`~dg_tf.transforms.discrete_to_one_hot` in TensorFlow: x [..., total_dim(outputs)]."""
+    blocks = []
+    for output, start, stop in _column_layout(outputs):
+        block = x[..., start:stop]
+        if output.type_ == OutputType.DISCRETE:
+            block = tf.one_hot(tf.argmax(block, axis=-1), output.dim, dtype=x.dtype)
+        blocks.append(block)
+    return tf.concat(blocks, axis=-1) if blocks else x
+
+
+def _clip_graph(x: tf.Tensor, outputs: list[Output]) -> tf.Tensor:
+    """:func:`~dg_tf.transforms.clip_to_ranges` in TensorFlow: x [..., total_dim(outputs)]."""
+    blocks = []
+    for output, start, stop in _column_layout(outputs):
+        block = x[..., start:stop]
+        if output.type_ == OutputType.CONTINUOUS:
+            low, high = output.normalization.bounds
+            block = tf.clip_by_value(block, tf.constant(low, x.dtype), tf.constant(high, x.dtype))
+        blocks.append(block)
+    return tf.concat(blocks, axis=-1) if blocks else x
+
+
+def _renormalize_graph(normalized: tf.Tensor, additional: tf.Tensor, gen_flags: tf.Tensor,
+                       outputs: list[Output]) -> tf.Tensor:
+    """:func:`~dg_tf.transforms.renormalize_per_sample` in TensorFlow, in float64 as there.
+
+    Args:
+        normalized: float32 [N, L, K]; additional: float32 [N, 2*C] (mid, half)
+        per continuous column; gen_flags: float32 [N, L].
+
+    Returns:
+        float32 [N, L, K]: per continuous column ``x * scale + offset`` (ZERO_ONE:
+        scale 2*half, offset mid-half; MINUSONE_ONE: half, mid), every column
+        0 on inactive steps.
+    """
+    x = tf.cast(normalized, tf.float64)
+    addi = tf.cast(additional, tf.float64)
+    batch = tf.shape(x)[0:1]
+    scales, offsets, continuous = [], [], 0
+    for output, start, stop in _column_layout(outputs):
+        for _ in range(start, stop):
+            if output.type_ != OutputType.CONTINUOUS:
+                scales.append(tf.ones(batch, tf.float64))
+                offsets.append(tf.zeros(batch, tf.float64))
+                continue
+            mid, half = addi[:, 2 * continuous], addi[:, 2 * continuous + 1]
+            minus_one = output.normalization == Normalization.MINUSONE_ONE
+            scales.append(half if minus_one else 2.0 * half)
+            offsets.append(mid if minus_one else mid - half)
+            continuous += 1
+    if continuous:
+        x = x * tf.stack(scales, axis=1)[:, None, :]
+        x = x + tf.stack(offsets, axis=1)[:, None, :]
+    return tf.cast(tf.where((gen_flags > 0.5)[:, :, None], x, tf.zeros_like(x)), tf.float32)
+
+
+def decode_graph(encoding: Encoding, features: tf.Tensor, attributes: tf.Tensor,
+                 gen_flags: tf.Tensor) -> dict[str, tf.Tensor]:
+    """:meth:`Encoding.decode` (one-hot discrete attributes) as TensorFlow ops, step for step.
+
+    Args:
+        encoding: the model's encoding.
+        features: float32 [N, L, K + 2] generator output (flag channels last;
+            [N, L, K] for a fixed length).
+        attributes: float32 [N, A_real + A_addi] generator output.
+        gen_flags: float32 [N, L] generated flags.
+
+    Returns:
+        ``data_feature`` float32 [N, L, K] (in the input's scale, zero after
+        each series' end), ``data_attribute`` float32 [N, A_real] and
+        ``data_gen_flag`` float32 [N, L]: the arrays of ``decode``.
+    """
+    feature_outputs, attribute_outputs = list(encoding.feature_outputs), list(encoding.attribute_outputs)
+    real_width = encoding.num_real_attributes
+    values = _one_hot_graph(features[..., :total_dim(feature_outputs)], feature_outputs)
+    if encoding.self_norm:
+        values = _renormalize_graph(values, attributes[:, real_width:], gen_flags, feature_outputs)
+    values = _clip_graph(values, feature_outputs) * gen_flags[:, :, None]
+    real = _clip_graph(_one_hot_graph(attributes[:, :real_width], attribute_outputs), attribute_outputs)
+    return {"data_feature": values, "data_attribute": real, "data_gen_flag": gen_flags}
+
+
+class GenerationModule(tf.Module):
+    """The ``tf.Module`` that :func:`export_saved_model` saves: ``model.generate`` as graph functions.
+
+    Args:
+        model: a trained (or loaded) :class:`DoppelGANger`; its generator's
+            variables are tracked, its config's ``generate_batch_size``,
+            ``generate_early_exit`` and kernels (XLA or not, LSTM kernels of
+            this machine) are fixed into the functions.
+
+    Attributes:
+        generate: ``tf.function`` (n: int64 [], seed: int64 []) -> the dict of
+            :func:`decode_graph`.
+        generate_conditional: ``tf.function`` (attributes: float32 [n, A],
+            seed: int64 []) -> the same dict; absent without attributes.
+    """
+
+    def __init__(self, model: DoppelGANger):
+        super().__init__(name="doppelganger")
+        self._encoding = model._require_built()
+        self.generator = model.generator
+        self._batch = model.config.generate_batch_size
+        self._early_exit = model.config.generate_early_exit
+        self._max_length = self._encoding.max_length
+        self._width = self._encoding.num_real_attributes
+        self._batch_fn = tf.function(self._sample_batch, jit_compile=choose_kernels(model.config).xla,
+                                     autograph=False)
+        self.generate = tf.function(
+            self._generate, autograph=False,
+            input_signature=[tf.TensorSpec([], tf.int64, name="n"), tf.TensorSpec([], tf.int64, name="seed")])
+        if self._width:
+            self.generate_conditional = tf.function(
+                self._generate_conditional, autograph=False,
+                input_signature=[tf.TensorSpec([None, self._width], tf.float32, name="attributes"),
+                                 tf.TensorSpec([], tf.int64, name="seed")])
+
+    def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, given: tf.Tensor | None):
+        """:func:`~dg_tf.model.sample_batch` (compiled as ``generate`` compiles it), noise from ``counter``.
+
+        Returns encoded features [B, L, D], attributes [B, A], gen_flags [B, L]
+        and the counter after the batch's noise.
+        """
+        rng = CounterNoise(key, counter)
+        return (*sample_batch(self.generator, rng, self._batch, given, self._early_exit), rng.counter)
+
+    def _run(self, n: tf.Tensor, seed: tf.Tensor, given: tf.Tensor | None) -> dict[str, tf.Tensor]:
+        """Batches until ``n`` series exist (``given``: float32 [batches * B, A] or None), truncated, decoded."""
+        batch = self._batch
+        batches = tf.cast((n + batch - 1) // batch, tf.int32)
+        rng = CounterNoise.from_seed(seed)
+        shapes = [[batch, self._max_length, None], [batch, None], [batch, self._max_length]]
+        arrays = [tf.TensorArray(tf.float32, size=batches, element_shape=shape) for shape in shapes]
+
+        def body(i, counter, *arrays):
+            rows = None if given is None else tf.reshape(given[i * batch:(i + 1) * batch], [batch, self._width])
+            *out, counter = self._batch_fn(counter, rng.key, rows)
+            return (i + 1, counter, *(array.write(i, part) for array, part in zip(arrays, out)))
+
+        _, _, *arrays = tf.while_loop(lambda i, *_: i < batches, body,
+                                      (tf.constant(0, batches.dtype), rng.counter, *arrays))
+        features, attributes, gen_flags = (array.concat()[:n] for array in arrays)
+        return decode_graph(self._encoding, features, attributes, gen_flags)
+
+    def _generate(self, n: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        """``n`` int64 [] >= 1 series from ``seed`` int64 []."""
+        with tf.control_dependencies([tf.debugging.assert_positive(n, message="n must be a positive integer")]):
+            n = tf.identity(n)
+        return self._run(n, seed, None)
+
+    def _generate_conditional(self, attributes: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        """One series per row of ``attributes`` float32 [n >= 1, A], from ``seed`` int64 []."""
+        n = tf.shape(attributes, out_type=tf.int64)[0]
+        with tf.control_dependencies([tf.debugging.assert_positive(n, message="attributes must have rows")]):
+            n = tf.identity(n)
+        batches = (n + self._batch - 1) // self._batch
+        padded = tf.pad(attributes, [[0, batches * self._batch - n], [0, 0]])  # zeros, as generate() pads
+        return self._run(n, seed, padded)
+
+
+def _layout(model: DoppelGANger, conditional: bool) -> dict[str, Any]:
+    """The content of :data:`LAYOUT_FILE`."""
+    encoding = model._require_built()
+    length, width = encoding.max_length, encoding.num_real_attributes
+    features = total_dim(list(encoding.feature_outputs))
+
+    def outputs(specs) -> list[dict[str, Any]]:
+        return [{**output.to_dict(), "columns": [start, stop]} for output, start, stop in _column_layout(list(specs))]
+
+    signatures = {"generate": {"n": "int64 [] (number of series, >= 1)", "seed": "int64 []"}}
+    if conditional:
+        signatures["generate_conditional"] = {
+            "attributes": f"float32 [n, {width}] (one row per series, the data_attribute layout)",
+            "seed": "int64 []",
+        }
+    return {
+        "format": "dg_tf SavedModel",
+        "version": LAYOUT_VERSION,
+        "signatures": signatures,
+        "outputs": {
+            "data_feature": {"dtype": "float32", "shape": ["n", length, features],
+                             "note": "the input's scale; zero after each series' end"},
+            "data_attribute": {"dtype": "float32", "shape": ["n", width], "note": "discrete outputs one-hot"},
+            "data_gen_flag": {"dtype": "float32", "shape": ["n", length],
+                              "note": "1 through each series' last step, then 0"},
+        },
+        "feature_outputs": outputs(encoding.feature_outputs),
+        "attribute_outputs": outputs(encoding.attribute_outputs),
+        "max_length": length,
+        "fixed_length": encoding.lengths.fixed,
+        "min_length": encoding.lengths.minimum,
+        "generate_batch_size": model.config.generate_batch_size,
+        "table_schema": None if model.table_schema is None else model.table_schema.to_dict(),
+    }
+
+
+def check_export_folder(out: Path) -> None:
+    """Refuse an export folder that exists and is not empty (or is not a folder): :class:`DGError`."""
+    if out.is_dir() and any(out.iterdir()):
+        raise DGError(f"{out} exists and is not empty; an export writes a new folder (choose another or "
+                      "remove this one)")
+    if out.exists() and not out.is_dir():
+        raise DGError(f"{out} exists and is not a folder")
+
+
+def export_saved_model(model: DoppelGANger, out: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a plain TensorFlow SavedModel folder (see the module docstring).
+
+    The SavedModel is written into a hidden sibling of ``out`` and renamed to
+    ``out`` when complete, so ``out`` never holds a partial export.
+
+    Args:
+        model: a trained or loaded model.
+        out: the folder to create (absent or empty).
+
+    Returns:
+        The folder written.
+
+    Raises:
+        DGError: the model is not trained, or ``out`` exists and is not an empty folder (nothing is written).
+    """
+    out = Path(out)
+    check_export_folder(out)
+    module = GenerationModule(model)
+    signatures = {"generate": module.generate}
+    if hasattr(module, "generate_conditional"):
+        signatures["generate_conditional"] = module.generate_conditional
+    layout = _layout(model, "generate_conditional" in signatures)
+    with atomic_folder(out) as staging:
+        tf.saved_model.save(module, str(staging), signatures=signatures)
+        (staging / LAYOUT_FILE).parent.mkdir()
+        (staging / LAYOUT_FILE).write_text(json.dumps(layout, indent=1) + "\n")
+        check_export_folder(out)  # nothing appeared meanwhile
+        if out.is_dir():
+            out.rmdir()  # empty: the staging folder takes its place in one rename
+    logger.info("exported the generator as a SavedModel to %s (signatures %s; layout in %s)",
+                out, ", ".join(signatures), out / LAYOUT_FILE)
+    return out
+
