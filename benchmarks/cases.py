@@ -3,7 +3,7 @@
 - ``web_traffic``: Wikipedia web traffic (WWT) shape: 550 daily steps, one
   continuous feature, three discrete attributes (domain 9, access type 3,
   agent 2), sample_len 10; batch 100, and ``web_traffic_b1000`` with batch 1000.
-- ``fcc_mba``: the bundled real FCC MBA data (``data/FCC_MBA``: 600 series of
+- ``fcc_mba``: the bundled real FCC MBA data (``dg_tf/datasets/fcc_mba``: 600 series of
   56 steps, 2 continuous features, attributes 15/5/53 levels), sample_len 8.
 - ``cluster_trace``: Google cluster usage trace (GCUT) shape: variable length
   1..2500 with most series under 50 steps, 9 continuous features, one 4-level
@@ -18,15 +18,15 @@ batches in both implementations.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from dg_tf.datasets import bundled_dataset
+
 __all__ = ["CASES", "Case", "CaseData", "TINY_BATCH"]
 
-REPO = Path(__file__).resolve().parent.parent
-FCC_MBA = REPO / "data" / "FCC_MBA"
+FCC_MBA = bundled_dataset("fcc_mba")
 #: Batch size of every case in ``--tiny`` runs.
 TINY_BATCH = 8
 
@@ -154,7 +154,7 @@ CASES: dict[str, Case] = {
              sample_len=10, batch_size=100, gen_n=10_000, length=550, tiny_length=20, synthesize=web_traffic),
         Case("web_traffic_b1000", "web-traffic shape, batch 1000",
              sample_len=10, batch_size=1000, gen_n=10_000, length=550, tiny_length=20, synthesize=web_traffic),
-        Case("fcc_mba", "FCC MBA (data/FCC_MBA): 600 x 56, 2 features, attributes 15/5/53, S=8, batch 100",
+        Case("fcc_mba", "FCC MBA (dg_tf/datasets/fcc_mba): 600 x 56, 2 features, attributes 15/5/53, S=8, batch 100",
              sample_len=8, batch_size=100, gen_n=10_000),
         Case("cluster_trace", "cluster-trace shape: L=1..2500 (most < 50), 9 features, 4-level attribute, "
              "S=10, batch 100", sample_len=10, batch_size=100, gen_n=2_000, length=2500, tiny_length=40,

@@ -75,7 +75,7 @@ CASES = {
     case.name: case
     for case in (
         FidelityCase("fcc_mba", "FCC MBA (bundled): 600 x 56 steps, 2 features, ISP/technology/state",
-                     "triple", "data/FCC_MBA", sample_len=8, epochs=400, label_attribute="technology",
+                     "triple", "dg_tf/datasets/fcc_mba", sample_len=8, epochs=400, label_attribute="technology",
                      attribute_columns=("isp", "technology", "state"), feature_columns=("bytes", "ping_loss")),
         FidelityCase("basic_motions", "BasicMotions: 80 x 100 steps, 6 features, 4 classes",
                      "table", "BasicMotions.csv", sample_len=2, epochs=1000, label_attribute="class",

@@ -8,6 +8,8 @@ IMC 2020) generates time series together with their metadata. Public API:
   (paper defaults).
 - :class:`Output`, :class:`OutputType`, :class:`Normalization`: the original specs.
 - :class:`Dataset`, :func:`load_dataset`, :func:`save_dataset`: the original triple.
+- :func:`bundled_dataset`: the folder of a dataset shipped with the package
+  (``bundled_dataset("fcc_mba")``, the paper's FCC MBA triple).
 - :class:`DoppelGANger`: ``fit``, ``generate``, ``save``, ``load``.
 - :func:`from_dataframe`, :func:`to_dataframe`, :class:`TableSchema`,
   :func:`read_table`, :func:`write_table`: tables (long or wide; CSV, Parquet).
@@ -18,14 +20,9 @@ command lines' ``--help`` do not load TensorFlow or pandas.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from dg_tf.lazy import lazy_attributes
-
-# TensorFlow's C++ start-up chatter (CPU features, oneDNN) drowns the useful
-# log lines; a user's own setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Each public name and the module that defines it.
 _EXPORTS = {
@@ -41,6 +38,7 @@ _EXPORTS = {
     "save_dataset": "dg_tf.data",
     "load_npz": "dg_tf.data",
     "save_npz": "dg_tf.data",
+    "bundled_dataset": "dg_tf.datasets",
     "DoppelGANger": "dg_tf.model",
     "from_dataframe": "dg_tf.tabular",
     "to_dataframe": "dg_tf.tabular",
@@ -59,6 +57,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from dg_tf.config import DGConfig, ModelConfig, RuntimeConfig, TrainingConfig
+    from dg_tf.datasets import bundled_dataset
     from dg_tf.data import Dataset, Normalization, Output, OutputType, load_dataset, load_npz, save_dataset, save_npz
     from dg_tf.errors import ConfigError, DataFormatError, DGError, TrainingDivergedError
     from dg_tf.model import DoppelGANger

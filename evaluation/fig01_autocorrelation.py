@@ -12,7 +12,7 @@ including the held-out real split); Table 3 is their MSE. With ``--out``:
 ``fig01_acf.csv`` (every lag, every curve) and ``fig01_acf_<NAME>.png`` per
 synthetic set (real in black, synthetic in orange, one panel per feature).
 
-    python -m evaluation.fig01_autocorrelation --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz --out figs
+    python -m evaluation.fig01_autocorrelation --real dg_tf/datasets/fcc_mba --synthetic DG=runs/a/synthetic.npz --out figs
 """
 
 from __future__ import annotations

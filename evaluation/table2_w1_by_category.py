@@ -15,7 +15,7 @@ is raw, in the feature's units (footnote 9; MBA's byte counter is scaled to
 With ``--out``: ``table2.csv`` and ``fig20_cdf.png``, the CDFs of the
 statistic per category, real vs each synthetic set (Appendix C, Fig. 20).
 
-    python -m evaluation.table2_w1_by_category --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
+    python -m evaluation.table2_w1_by_category --real dg_tf/datasets/fcc_mba --synthetic DG=runs/a/synthetic.npz
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ series count only their active steps (:mod:`dg_tf.evaluation.autocorrelation`).
 
 With ``--out``: ``table3.csv``.
 
-    python -m evaluation.table3_acf_mse --real data/FCC_MBA --synthetic DG=runs/a/synthetic.npz
+    python -m evaluation.table3_acf_mse --real dg_tf/datasets/fcc_mba --synthetic DG=runs/a/synthetic.npz
 """
 
 from __future__ import annotations

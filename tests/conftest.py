@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dg_tf import Dataset, DGConfig, Normalization, Output, OutputType
+from dg_tf import Dataset, DGConfig, Normalization, Output, OutputType, bundled_dataset
 
 REPO = Path(__file__).resolve().parent.parent
-FCC_MBA = REPO / "data" / "FCC_MBA"
+FCC_MBA = bundled_dataset("fcc_mba")
 #: The real long-format CSVs beside the repository (``../shared/data``).
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: A line of TensorFlow's C++ start-up (absl log records, absl's notice, CUDA, oneDNN): only with ``--verbose``.
+TF_START_UP = re.compile(r"^[IWEF]\d{4} |absl::InitializeLog|cuInit|oneDNN", re.M)
 #: Environment variables that mark a CI run: the standard ``CI`` (GitHub Actions, GitLab, ...) or our own.
 CI_VARIABLES = ("CI", "DG_TF_CI")
 

@@ -13,7 +13,7 @@ from dg_tf import ConfigError, DGConfig, DGError, load_npz, save_dataset
 from dg_tf.generate import main as generate_main
 from dg_tf.train import main as train_main
 
-from conftest import TINY, make_toy_dataset
+from conftest import TF_START_UP, TINY, make_toy_dataset
 
 TINY_FLAGS = [
     f"--{name.replace('_', '-')}={value}" for name, value in TINY.items() if name != "epochs"
@@ -37,6 +37,7 @@ def test_train_then_generate_end_to_end(tmp_path, data_dir):
     result = _run("dg_tf.train", "--data", data_dir, "--out", run, "--epochs", 1, *TINY_FLAGS)
     assert result.returncode == 0, result.stderr
     assert "synthetic data:" in result.stderr
+    assert not TF_START_UP.search(result.stderr), result.stderr  # TensorFlow's C++ start-up lines: only --verbose
     config = DGConfig.from_file(run / "config.json")
     assert config.epochs == 1 and config.batch_size == TINY["batch_size"]
     dataset = make_toy_dataset()
@@ -46,6 +47,7 @@ def test_train_then_generate_end_to_end(tmp_path, data_dir):
     out = tmp_path / "gen.npz"
     result = _run("dg_tf.generate", "--run", run, "--num", 25, "--out", out, "--seed", 3)
     assert result.returncode == 0, result.stderr
+    assert not TF_START_UP.search(result.stderr), result.stderr
     generated = load_npz(out, dataset.feature_outputs, dataset.attribute_outputs)  # validates
     assert generated.features.shape == (25, 8, 4)
     assert set(np.unique(generated.attributes[:, :3])) <= {0.0, 1.0}
@@ -129,7 +131,7 @@ def test_dataset_recommended_config_is_used_unless_config_given(tmp_path, data_d
     assert DGConfig.from_file(tmp_path / "b" / "config.json").sample_len is None
 
 
-#: Runs a command's help or flag error in-process and prints whether TensorFlow (or pandas) got imported.
+#: Runs a command's help or flag error in-process and prints whether TensorFlow, Keras or pandas got imported.
 HELP_PROBE = """
 import runpy, sys
 sys.argv = [sys.argv[1], *sys.argv[2:]]
@@ -137,7 +139,7 @@ try:
     runpy.run_module(sys.argv[0], run_name="__main__")
 except SystemExit as done:
     print("exit", done.code)
-print("tensorflow" in sys.modules)
+print(any(name in sys.modules for name in ("tensorflow", "keras", "pandas")))
 """
 
 

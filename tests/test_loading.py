@@ -29,12 +29,13 @@ from dg_tf.data import (
     save_outputs,
 )
 from dg_tf.data.loading import load_extras
+from dg_tf.datasets import bundled_dataset
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.fileio import atomic_write
 
 from conftest import require_data
 
-FCC = Path(__file__).resolve().parent.parent / "data" / "FCC_MBA"
+FCC = bundled_dataset("fcc_mba")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_bundled_dataset_is_the_paper_triple():
-    names = {p.name for p in (REPO / "data" / "FCC_MBA").iterdir()}
+    names = {p.name for p in (REPO / "dg_tf" / "datasets" / "fcc_mba").iterdir()}
     assert {"data_feature_output.pkl", "data_attribute_output.pkl", "data_train.npz", "data_test.npz"} <= names
 
 
@@ -34,7 +34,7 @@ def test_no_library_module_imports_the_command_line():
     """Only dg_tf/cli/ and the ``python -m dg_tf.<command>`` shims may import dg_tf.cli."""
     import ast
 
-    shims = {"train.py", "generate.py", "prepare.py", "evaluate.py", "retrain_attributes.py", "export.py"}
+    shims = {"train.py", "generate.py", "prepare.py", "evaluate.py", "retrain_attributes.py", "export.py", "__main__.py"}
     offenders = []
     for path in _modules():
         relative = path.relative_to(REPO / "dg_tf")

@@ -8,28 +8,38 @@ with exit status 2. Flags that set hyperparameters are derived from
 flags from :func:`~dg_tf.tabular.from_dataframe`
 (:mod:`~dg_tf.cli.table_flags`), so no default is written twice.
 
-Nothing a command imports before its flags are checked loads TensorFlow:
-``--help`` and a flag error answer at once. The commands that train or
+Every command has ``--version`` and ``--verbose`` (:func:`add_common_flags`).
+TensorFlow's C++ start-up lines are dropped from stderr unless ``--verbose``
+(:mod:`~dg_tf.cli.quiet`). ``dg-tf <command>`` (:mod:`~dg_tf.cli.console`)
+runs the same commands.
+
+Nothing a command imports before its flags are checked loads TensorFlow,
+Keras or pandas: ``--help`` and a flag error answer at once. The commands that train or
 generate then set TensorFlow's CPU threading
 (:func:`~dg_tf.runtime.configure_cpu_threads`) before it runs an op.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import typing
-from pathlib import Path
 from typing import Callable, Sequence
 
+from dg_tf import __version__
+from dg_tf.cli.quiet import quiet_tensorflow_start, show_tensorflow_log
 from dg_tf.errors import ConfigError, DGError
 from dg_tf.limits import brief
 
-__all__ = ["comma_list", "entry_point", "fail", "repo_data_dir", "run_main"]
+__all__ = ["add_common_flags", "comma_list", "entry_point", "fail", "run_main", "version_text"]
 
 
 def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> int:
     """Run a command's ``main`` with logging set up; errors become one line and exit status 2.
+
+    TensorFlow's C++ start-up lines are dropped from stderr unless the
+    command's ``--verbose`` is given (:func:`~dg_tf.cli.quiet.quiet_tensorflow_start`).
 
     Returns:
         The exit status: 0, 2 for a :class:`DGError` or ``OSError``, 130 when interrupted.
@@ -38,7 +48,8 @@ def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] |
     logging.getLogger("absl").setLevel(logging.WARNING)  # checkpoint-sharding chatter
     try:
         _check_utf8(sys.argv[1:] if argv is None else argv)
-        main(argv)
+        with quiet_tensorflow_start():
+            main(argv)
     except (DGError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -54,6 +65,30 @@ def entry_point(module: str, main: Callable[[Sequence[str] | None], None]) -> No
         raise SystemExit(run_main(main))
 
 
+def version_text() -> str:
+    """What ``--version`` prints: ``dg_tf <version>``."""
+    return f"dg_tf {__version__}"
+
+
+class _Verbose(argparse.Action):
+    """``--verbose``: TensorFlow prints its start-up lines and log (:func:`~dg_tf.cli.quiet.show_tensorflow_log`)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: typing.Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: typing.Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, True)
+        show_tensorflow_log()
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    """Add ``--version`` and ``--verbose``, the flags every command has."""
+    parser.add_argument("--version", action="version", version=version_text(), help="print dg_tf's version and exit")
+    parser.add_argument("--verbose", action=_Verbose,
+                        help="show TensorFlow's C++ start-up lines and its INFO/WARNING log (hidden by default)")
+
+
 def comma_list(text: str) -> list[str]:
     """A flag's comma-separated names (``"a, b,"`` -> ``["a", "b"]``)."""
     return [name.strip() for name in text.split(",") if name.strip()]
@@ -66,11 +101,6 @@ def _check_utf8(argv: Sequence[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             raise ConfigError(f"argument {number} ({brief(arg)}) is not valid UTF-8; use UTF-8 names") from None
-
-
-def repo_data_dir() -> Path:
-    """The repository's ``data/`` folder (bundled datasets) next to the package."""
-    return Path(__file__).resolve().parent.parent.parent / "data"
 
 
 def fail(message: str) -> typing.NoReturn:

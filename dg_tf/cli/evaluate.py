@@ -17,7 +17,7 @@ import typing
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import fail
+from dg_tf.cli import add_common_flags, fail
 from dg_tf.evaluation.settings import EvaluationConfig, Statistic
 
 __all__ = ["build_parser", "main"]
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--score-iterations", type=int, default=defaults.score_iterations,
                         help="training batches of each TimeGAN score's GRU [TimeGAN's: 2000 / 5000]")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of splits and models")
+    add_common_flags(parser)
     return parser
 
 

@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
+from dg_tf.cli import add_common_flags
 from dg_tf.cli.config_flags import add_config_flags, config_overrides
 
 __all__ = ["build_parser", "main"]
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", type=Path, required=True, help="trained run (or saved model) folder")
     parser.add_argument("--out", type=Path, required=True, help="SavedModel folder to create (absent or empty)")
     add_config_flags(parser, groups=("runtime",), config_file=False)
+    add_common_flags(parser)
     return parser
 
 

@@ -40,9 +40,9 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import comma_list, fail
+from dg_tf.cli import add_common_flags, comma_list, fail
 from dg_tf.cli.config_flags import add_config_flags, config_overrides
-from dg_tf.tabular.files import is_table_file, table_format
+from dg_tf.tabular.options import is_table_file, table_format
 
 __all__ = ["build_parser", "main"]
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     shards.add_argument("--verify", action="store_true",
                         help="when resuming, check kept shards' SHA-256 (not only their size)")
     add_config_flags(parser, groups=("runtime",), config_file=False)
+    add_common_flags(parser)
     return parser
 
 

@@ -16,10 +16,9 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import fail
+from dg_tf.cli import add_common_flags, fail
 from dg_tf.cli.table_flags import add_table_flags, table_options
-from dg_tf.tabular.files import from_table_file, is_table_file
-from dg_tf.tabular.folder import save_prepared
+from dg_tf.tabular.options import is_table_file
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fraction of series held out as data_test.npz (for evaluation)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
     add_table_flags(parser)
+    add_common_flags(parser)
     return parser
 
 
@@ -60,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not is_table_file(path):
         fail(f"{path}: expected a .csv, .csv.gz, .parquet or .pq file")
     options = table_options(args, path)
+    from dg_tf.tabular.files import from_table_file  # pandas, once the flags are sound
+    from dg_tf.tabular.folder import save_prepared
+
     dataset, schema = from_table_file(path, **options, sample_len=args.sample_len)
     try:
         save_prepared(args.out, dataset, schema, test_fraction=args.test_fraction, seed=args.seed)

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import fail
+from dg_tf.cli import add_common_flags, fail
 
 __all__ = ["build_parser", "main"]
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
                         help="passes over the attribute rows (N // batch_size steps each)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the retraining [the run's config seed]")
+    add_common_flags(parser)
     return parser
 
 

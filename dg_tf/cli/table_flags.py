@@ -1,22 +1,21 @@
 """Command-line flags that describe a table's columns (shared by ``prepare`` and ``train``).
 
 Each flag sets the :func:`~dg_tf.tabular.from_dataframe` argument of the same
-name, with that function's default (read from its signature); column lists
-are comma-separated.
+name, with that function's default (``None``, or the ``DEFAULT_*`` of
+:mod:`dg_tf.tabular.options`, which its signature uses); column lists are
+comma-separated. Nothing here imports pandas, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 from pathlib import Path
 from typing import Any, Callable
 
 from dg_tf.cli import comma_list, fail
-from dg_tf.tabular.frames import from_dataframe
-from dg_tf.tabular.grouped import LONG_SERIES_POLICIES
-from dg_tf.tabular.missing import MISSING_POLICIES
-from dg_tf.tabular.schema import STYLES
+from dg_tf.tabular.options import (
+    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MISSING_POLICIES, STYLES,
+)
 
 __all__ = ["TABLE_OPTIONS", "add_table_flags", "table_options"]
 
@@ -46,14 +45,15 @@ TABLE_OPTIONS: dict[str, tuple[Callable[[str], Any], tuple[str, ...] | None, str
                                                "or cut into pieces"),
 }
 
+#: from_dataframe's defaults that are not None.
+_DEFAULTS = {"style": DEFAULT_STYLE, "missing": DEFAULT_MISSING, "long_series": DEFAULT_LONG_SERIES}
+
 
 def add_table_flags(parser: argparse.ArgumentParser) -> None:
     """Add a flag per :data:`TABLE_OPTIONS` entry, defaulting to :func:`from_dataframe`'s default."""
     group = parser.add_argument_group("table columns (CSV / Parquet input)")
-    parameters = inspect.signature(from_dataframe).parameters
     for name, (parse, choices, help_text) in TABLE_OPTIONS.items():
-        default = parameters[name].default
-        default = None if default is inspect.Parameter.empty else default
+        default = _DEFAULTS.get(name)
         shown = "" if default is None or "[" in help_text else f" [{default}]"
         group.add_argument("--" + name.replace("_", "-"), type=parse, choices=choices, default=default,
                            help=help_text + shown)

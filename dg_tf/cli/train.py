@@ -1,6 +1,7 @@
 """``python -m dg_tf.train``: train DoppelGANger on a dataset folder or a table and write synthetic data.
 
-With no arguments it trains on the bundled FCC MBA dataset (``data/FCC_MBA``)
+With no arguments it trains on the bundled FCC MBA dataset
+(``dg_tf.bundled_dataset("fcc_mba")``, shipped inside the package)
 with the paper's defaults and writes ``runs/<time>/`` with the model, its
 checkpoints, TensorBoard logs and ``synthetic.npz`` (as many series as the
 training set, in the same layout).
@@ -41,11 +42,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from dg_tf.cli import comma_list, fail, repo_data_dir
+from dg_tf.cli import add_common_flags, comma_list, fail
 from dg_tf.cli.config_flags import add_config_flags, config_from_args, config_overrides
 from dg_tf.cli.table_flags import add_table_flags, table_options
-from dg_tf.tabular.files import is_table_file
-from dg_tf.tabular.frames import SERIES_ID, SERIES_START
+from dg_tf.datasets import bundled_dataset
+from dg_tf.tabular.options import SERIES_ID, SERIES_START, is_table_file
 
 if TYPE_CHECKING:
     from dg_tf.config import DGConfig
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m dg_tf.train", description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data", type=Path, default=repo_data_dir() / "FCC_MBA",
+    parser.add_argument("--data", type=Path, default=bundled_dataset("fcc_mba"),
                         help="dataset folder with the original triple (data_feature_output.pkl, "
                              "data_attribute_output.pkl, data_train.npz; a dataset folder may recommend "
                              "config defaults in dg_config.json, used unless --config is given), or a "
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "data_feature_min,data_feature_max) [none: only generated arrays]")
     add_config_flags(parser)
     add_table_flags(parser)
+    add_common_flags(parser)
     return parser
 
 
@@ -189,7 +191,7 @@ def _config(args: argparse.Namespace, run: RunFolder, data_dir: Path) -> DGConfi
 
 def _table_format(data: Path) -> str:
     """The format of the synthetic table: the input table's, else CSV."""
-    from dg_tf.tabular.files import table_format
+    from dg_tf.tabular.options import table_format
 
     return table_format(data) if is_table_file(data) else "csv"
 

@@ -21,13 +21,37 @@ Modules: :mod:`~dg_tf.tabular.frames` (the two conversions),
 :mod:`~dg_tf.tabular.timeaxis` (the time column),
 :mod:`~dg_tf.tabular.missing` (missing values), :mod:`~dg_tf.tabular.grouped`
 (series regrouping, long series), :mod:`~dg_tf.tabular.schema`,
-:mod:`~dg_tf.tabular.dtypes` (dtypes and JSON), :mod:`~dg_tf.tabular.files`.
+:mod:`~dg_tf.tabular.dtypes` (dtypes and JSON), :mod:`~dg_tf.tabular.files`,
+:mod:`~dg_tf.tabular.options` (the options' choices and the file suffixes,
+without pandas, for the command line).
+
+The names are imported on first use (PEP 562), so that importing
+``dg_tf.tabular.options`` does not load pandas.
 """
 
 from __future__ import annotations
 
-from dg_tf.tabular.files import read_table, write_table
-from dg_tf.tabular.frames import SERIES_ID, SERIES_START, from_dataframe, to_dataframe
-from dg_tf.tabular.schema import TableSchema
+from typing import TYPE_CHECKING
 
-__all__ = ["from_dataframe", "to_dataframe", "TableSchema", "read_table", "write_table", "SERIES_ID", "SERIES_START"]
+from dg_tf.lazy import lazy_attributes
+
+#: Each public name and the module that defines it.
+_EXPORTS = {
+    "from_dataframe": "dg_tf.tabular.frames",
+    "to_dataframe": "dg_tf.tabular.frames",
+    "TableSchema": "dg_tf.tabular.schema",
+    "read_table": "dg_tf.tabular.files",
+    "write_table": "dg_tf.tabular.files",
+    "SERIES_ID": "dg_tf.tabular.options",
+    "SERIES_START": "dg_tf.tabular.options",
+}
+
+__all__ = list(_EXPORTS)
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from dg_tf.tabular.files import read_table, write_table
+    from dg_tf.tabular.frames import from_dataframe, to_dataframe
+    from dg_tf.tabular.options import SERIES_ID, SERIES_START
+    from dg_tf.tabular.schema import TableSchema
+
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

@@ -50,36 +50,14 @@ from dg_tf.limits import label
 from dg_tf.tabular.dtypes import dtype_from_json, dtype_to_json
 from dg_tf.tabular.inference import column_label
 from dg_tf.tabular.frames import from_dataframe
+from dg_tf.tabular.options import TABLE_FORMATS, is_table_file, table_format
 from dg_tf.tabular.schema import TableSchema
 
 __all__ = ["TABLE_FORMATS", "from_table_file", "is_table_file", "table_format", "read_table", "write_table",
            "parse_datetimes", "parse_time_text"]
 
-#: File suffix -> format.
-TABLE_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
 _LEADING_ZERO = r"\s*[+-]?0\d"  # "007", "01234": codes, not numbers
 _DTYPES_KEY = b"dg_tf.dtypes"  # Parquet metadata: {column: dtype JSON} of categoricals of non-text
-
-
-def table_format(path: str | os.PathLike[str]) -> str:
-    """``"csv"`` or ``"parquet"``, from the file's suffix (case-insensitive).
-
-    Raises:
-        DataFormatError: the suffix is none of :data:`TABLE_FORMATS`.
-    """
-    name = os.fspath(path).lower()
-    for suffix, fmt in TABLE_FORMATS.items():
-        if name.endswith(suffix):
-            return fmt
-    raise DataFormatError(
-        os.fspath(path), "file name", None, f"unknown table suffix; expected one of {', '.join(TABLE_FORMATS)}"
-    )
-
-
-def is_table_file(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a CSV or Parquet file (by its suffix); anything else is a dataset folder."""
-    return os.fspath(path).lower().endswith(tuple(TABLE_FORMATS))
 
 
 def from_table_file(path: str | os.PathLike[str], **options: Any) -> tuple[Dataset, TableSchema]:

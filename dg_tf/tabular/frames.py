@@ -54,7 +54,7 @@ from dg_tf.data.validation import validate_dataset
 from dg_tf.errors import ConfigError, DataFormatError
 from dg_tf.tabular.columns import MAX_ONEHOT_LEVELS, ColumnSpec, column_outputs, split_columns
 from dg_tf.tabular.dtypes import from_array, is_integer_dtype, to_array
-from dg_tf.tabular.grouped import LONG_SERIES_POLICIES, Grouped
+from dg_tf.tabular.grouped import Grouped
 from dg_tf.tabular.inference import (
     CONTINUOUS,
     FLOAT,
@@ -65,19 +65,18 @@ from dg_tf.tabular.inference import (
     show,
     value_class,
 )
-from dg_tf.tabular.missing import MISSING_POLICIES, apply_missing_policy
-from dg_tf.tabular.schema import STYLES, TableSchema
+from dg_tf.tabular.missing import apply_missing_policy
+from dg_tf.tabular.options import (
+    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MISSING_POLICIES, SERIES_ID, SERIES_START,
+    STYLES,
+)
+from dg_tf.tabular.schema import TableSchema
 from dg_tf.tabular.timeaxis import TIME_CLASSES, TimeSpec, fit_start
 from dg_tf.transforms import flags_from_lengths, lengths_from_flags
 
 __all__ = ["from_dataframe", "to_dataframe", "SERIES_ID", "SERIES_START"]
 
 logger = logging.getLogger(__name__)
-
-#: ``Dataset.extras`` key of the ids of the series [N].
-SERIES_ID = "series_id"
-#: ``Dataset.extras`` key of the first time of each series [N] (numeric form).
-SERIES_START = "series_start"
 
 _WIDE_VALUE = "value"  # name of the single feature of a wide table inside Grouped
 
@@ -94,11 +93,11 @@ def from_dataframe(
     feature_columns: Sequence[Hashable],
     discrete_columns: Iterable[Hashable] | None = None,
     continuous_columns: Iterable[Hashable] | None = None,
-    style: str = "long",
+    style: str = DEFAULT_STYLE,
     max_length: int | None = None,
     sample_len: int | Literal["auto"] | None = None,
-    missing: str = "error",
-    long_series: str = "error",
+    missing: str = DEFAULT_MISSING,
+    long_series: str = DEFAULT_LONG_SERIES,
     integer_discrete_max_levels: int | None = None,
     max_onehot_levels: int | None = MAX_ONEHOT_LEVELS,
     source: str = "<DataFrame>",

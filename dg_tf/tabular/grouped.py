@@ -18,13 +18,11 @@ import pandas as pd
 
 from dg_tf.errors import DataFormatError
 from dg_tf.tabular.inference import column_label, show
+from dg_tf.tabular.options import LONG_SERIES_POLICIES
 
 __all__ = ["Grouped", "LONG_SERIES_POLICIES"]
 
 logger = logging.getLogger(__name__)
-
-#: What to do with a series longer than ``max_length``.
-LONG_SERIES_POLICIES = ("error", "truncate", "split")
 
 
 @dataclasses.dataclass(frozen=True)

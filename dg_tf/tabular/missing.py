@@ -31,13 +31,11 @@ import pandas as pd
 from dg_tf.errors import DataFormatError
 from dg_tf.tabular.grouped import Grouped
 from dg_tf.tabular.inference import column_label, numeric_values, show
+from dg_tf.tabular.options import MISSING_POLICIES
 
 __all__ = ["MISSING_POLICIES", "apply_missing_policy"]
 
 logger = logging.getLogger(__name__)
-
-#: The accepted values of ``missing``.
-MISSING_POLICIES = ("error", "drop", "interpolate")
 
 _SHOWN = 5  # missing cells listed in an error
 

@@ -33,15 +33,13 @@ from dg_tf.limits import label
 from dg_tf.tabular.columns import ColumnSpec, column_outputs
 from dg_tf.tabular.dtypes import cast, dtype_from_json, dtype_to_json, is_bool_dtype, name_from_json, name_to_json
 from dg_tf.tabular.inference import column_label
+from dg_tf.tabular.options import STYLES
 from dg_tf.tabular.timeaxis import TimeSpec
 
 __all__ = ["TableSchema", "SCHEMA_FORMAT", "SCHEMA_VERSION", "STYLES"]
 
 SCHEMA_FORMAT = "dg_tf.TableSchema"
 SCHEMA_VERSION = 1
-
-#: Table styles: one row per (series, step), or one row per series.
-STYLES = ("long", "wide")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from dg_tf.config import DGConfig
-from experiments.common import REPO
+from dg_tf.datasets import bundled_dataset
 
 __all__ = [
     "MBA_DATA",
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: The bundled FCC MBA triple (600 training series of 56 steps).
-MBA_DATA = REPO / "data" / "FCC_MBA"
+MBA_DATA = bundled_dataset("fcc_mba")
 #: Epochs of the original MBA configuration.
 PAPER_EPOCHS = 17000
 #: Epochs these experiments train DG for by default (the whole run.py command fits in an hour on a 2-core CPU).

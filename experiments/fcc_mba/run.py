@@ -1,6 +1,6 @@
 """``python -m experiments.fcc_mba.run``: the paper's FCC MBA results for DG and every baseline.
 
-    python -m experiments.fcc_mba.run --out DIR [--epochs N] [--quick] [--data data/FCC_MBA]
+    python -m experiments.fcc_mba.run --out DIR [--epochs N] [--quick] [--data dg_tf/datasets/fcc_mba]
         [--sample-lens 1,4,8] [--baselines hmm,ar,rnn,naive_gan] [--no-default-config]
         [--num-generate N] [--seed S] [--dg-overrides JSON] [--baseline-overrides JSON]
 
