@@ -1,6 +1,6 @@
 """Partial conditioning measured: does conditioning on one attribute give the right distribution of another?
 
-``python -m benchmarks.conditioning --data DIR --given 1 --target 0 --seeds 0 1 2``
+``python -m benchmarks.conditioning --data dg_tf/datasets/fcc_mba --given 1 --target 0 --seeds 0 1 2``
 trains the default model on a dataset folder (the bundled FCC MBA: attribute
 outputs ISP 0, technology 1, state 2) once per seed, then compares:
 
