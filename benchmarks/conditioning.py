@@ -14,7 +14,8 @@ outputs ISP 0, technology 1, state 2) once per seed, then compares:
   that value as weight;
 * the **real-vs-real floor** of both: the same measures between the training
   and the test split (``data_test.npz``; FCC MBA's test split has a very
-  different attribute mix, so its floor is large);
+  different attribute mix, so its floor is large), and the median over
+  random halves of the training set (i.i.d., but of half the size);
 * the target's marginal TV of the conditioned generation: with the given
   attribute's distribution exactly the real one, the conditional TV is at
   least this (convexity of TV), so conditioning can beat the unconditional
@@ -43,6 +44,9 @@ import dg_tf
 from benchmarks.common import git_commit
 
 logger = logging.getLogger("benchmarks.conditioning")
+
+#: Random halves of the training set compared with each other for the i.i.d. real-vs-real floor (median).
+HALF_SPLITS = 5
 
 
 def _codes(attributes: np.ndarray, outputs, index: int) -> np.ndarray:
@@ -89,6 +93,8 @@ def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat:
     model_given = np.bincount(free_given, minlength=k_given) / n
     draws = float(np.mean(1.0 / np.maximum(model_given[np.tile(real_given, repeat)], 1.0 / n)))
     test_given, test_target = _codes(test.attributes, outputs, given), _codes(test.attributes, outputs, target)
+    halves = [np.random.default_rng(split).permutation(train.num_samples) for split in range(HALF_SPLITS)]
+    halves = [(order[: len(order) // 2], order[len(order) // 2:]) for order in halves]
     return {
         "seed": seed,
         "unconditional_tv": _tv(real_target, free_target, k_target),
@@ -98,6 +104,11 @@ def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat:
                                                                k_given, k_target),
         "floor_unconditional_tv": _tv(real_target, test_target, k_target),
         "floor_conditional_tv": _conditional_tv(real_given, real_target, test_given, test_target, k_given, k_target),
+        "floor_halves_unconditional_tv": float(np.median([_tv(real_target[a], real_target[b], k_target)
+                                                          for a, b in halves])),
+        "floor_halves_conditional_tv": float(np.median([
+            _conditional_tv(real_given[a], real_target[a], real_given[b], real_target[b], k_given, k_target)
+            for a, b in halves])),
         "completion_seconds": seconds,
         "series": n,
         "expected_draws_per_series": draws,
@@ -118,8 +129,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     rows = [measure(args.data, args.given, args.target, seed, args.epochs, args.repeat) for seed in args.seeds]
     keys = ["unconditional_tv", "conditional_tv", "conditioned_marginal_tv", "unconditional_model_within_given_tv",
-            "floor_unconditional_tv",
-            "floor_conditional_tv", "completion_seconds", "expected_draws_per_series"]
+            "floor_unconditional_tv", "floor_conditional_tv", "floor_halves_unconditional_tv",
+            "floor_halves_conditional_tv", "completion_seconds", "expected_draws_per_series"]
     print("| seed | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for row in rows:

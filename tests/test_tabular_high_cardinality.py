@@ -18,7 +18,8 @@ from dg_tf import ConfigError, TableSchema, from_dataframe, to_dataframe
 from dg_tf.cli.table_flags import add_table_flags
 from dg_tf.data.specs import OutputType
 from dg_tf.evaluation.names import default_label_attribute, names_from_schema
-from dg_tf.tabular.columns import BINARY, MAX_ONEHOT_LEVELS, ONE_HOT, ColumnSpec
+from dg_tf.tabular.columns import BINARY, ONE_HOT, ColumnSpec
+from dg_tf.tabular.options import MAX_ONEHOT_LEVELS
 from test_tabular_frames import assert_table_equal, sorted_table
 
 LEVELS = 5000

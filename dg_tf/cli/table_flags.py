@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from dg_tf.cli import comma_list, fail
 from dg_tf.tabular.options import (
-    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MISSING_POLICIES, STYLES,
+    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MAX_ONEHOT_LEVELS, MISSING_POLICIES,
+    STYLES,
 )
 
 __all__ = ["TABLE_OPTIONS", "add_table_flags", "table_options"]
@@ -46,7 +47,8 @@ TABLE_OPTIONS: dict[str, tuple[Callable[[str], Any], tuple[str, ...] | None, str
 }
 
 #: from_dataframe's defaults that are not None.
-_DEFAULTS = {"style": DEFAULT_STYLE, "missing": DEFAULT_MISSING, "long_series": DEFAULT_LONG_SERIES}
+_DEFAULTS = {"style": DEFAULT_STYLE, "missing": DEFAULT_MISSING, "long_series": DEFAULT_LONG_SERIES,
+             "max_onehot_levels": MAX_ONEHOT_LEVELS}
 
 
 def add_table_flags(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ table's values and converts them to that representation and back:
   order, unused ones included) or the sorted distinct values otherwise;
   values become one-hot rows ``[n, n_levels]``; decoding takes the argmax;
 * discrete with more than ``max_onehot_levels`` levels (default
-  :data:`MAX_ONEHOT_LEVELS`): binary code instead (see below);
+  :data:`~dg_tf.tabular.options.MAX_ONEHOT_LEVELS`): binary code instead (see below);
 * continuous: ``x -> (x - min) / (max - min)`` with ``min``/``max`` kept in
   float64, or exactly as Python ints for integer columns (a constant column
   maps to 0); decoding clips the model's value to ``[0, 1]``, so the result
@@ -38,7 +38,7 @@ bits, each a 2-way DISCRETE output, so 5,000 levels take 26 columns instead
 of 5,000 and the model needs no change; the code, its exact round trip and
 how a generated code that names no level is decoded are in
 :mod:`~dg_tf.tabular.binary_code`. The default threshold and the measured
-comparison with one-hot: :data:`MAX_ONEHOT_LEVELS`.
+comparison with one-hot: :data:`~dg_tf.tabular.options.MAX_ONEHOT_LEVELS`.
 
 Decoded values are cast back to the column's dtype (see
 :func:`dg_tf.tabular.dtypes.cast`).
@@ -70,8 +70,9 @@ from dg_tf.tabular.dtypes import (
     values_from_json,
 )
 from dg_tf.tabular.inference import CONTINUOUS, DISCRETE, column_label, numeric_values, show
+from dg_tf.tabular.options import MAX_ONEHOT_LEVELS
 
-__all__ = ["ColumnSpec", "MAX_ONEHOT_LEVELS", "ONE_HOT", "BINARY", "column_outputs", "split_columns"]
+__all__ = ["ColumnSpec", "ONE_HOT", "BINARY", "column_outputs", "split_columns"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +82,6 @@ _FLOAT32_EXACT = 2**24
 _FLOAT64_EXACT = 2**53
 _UINT64 = 2**64
 
-#: Discrete columns with more levels than this are binary-coded rather than one-hot (the
-#: ``max_onehot_levels`` default of :func:`~dg_tf.tabular.frames.from_dataframe`). Measured
-#: (``python -m benchmarks.high_cardinality``, a Zipf attribute of about 150, 300 and 500 drawn
-#: levels, 3 seeds, README "Measured: one-hot against binary codes"): binary codes came closer to
-#: the real marginal than one-hot at every size (total variation 0.17 vs 0.25 at 150 levels, 0.30
-#: vs 0.43 at 500; floor 0.11 and 0.27), with 15-20x smaller data and no slower steps. 150 (also
-#: gretel-synthetics' switch point) keeps the paper's one-hot, unchanged, for columns of up to 150
-#: levels; smaller values were not measured.
-MAX_ONEHOT_LEVELS = 150
 
 #: The two encodings of a discrete column.
 ONE_HOT = "one-hot"

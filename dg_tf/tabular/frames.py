@@ -52,7 +52,7 @@ from dg_tf.data.dataset import Dataset
 from dg_tf.data.specs import total_dim
 from dg_tf.data.validation import validate_dataset
 from dg_tf.errors import ConfigError, DataFormatError
-from dg_tf.tabular.columns import MAX_ONEHOT_LEVELS, ColumnSpec, column_outputs, split_columns
+from dg_tf.tabular.columns import ColumnSpec, column_outputs, split_columns
 from dg_tf.tabular.dtypes import from_array, is_integer_dtype, to_array
 from dg_tf.tabular.grouped import Grouped
 from dg_tf.tabular.inference import (
@@ -67,8 +67,8 @@ from dg_tf.tabular.inference import (
 )
 from dg_tf.tabular.missing import apply_missing_policy
 from dg_tf.tabular.options import (
-    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MISSING_POLICIES, SERIES_ID, SERIES_START,
-    STYLES,
+    DEFAULT_LONG_SERIES, DEFAULT_MISSING, DEFAULT_STYLE, LONG_SERIES_POLICIES, MAX_ONEHOT_LEVELS, MISSING_POLICIES,
+    SERIES_ID, SERIES_START, STYLES,
 )
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.tabular.timeaxis import TIME_CLASSES, TimeSpec, fit_start
@@ -135,7 +135,7 @@ def from_dataframe(
         max_onehot_levels: a discrete column with more levels than this is
             binary-coded (``ceil(log2(levels))`` 2-way outputs) instead of
             one-hot; ``None``: always one-hot. The default,
-            :data:`~dg_tf.tabular.columns.MAX_ONEHOT_LEVELS`, and why: see
+            :data:`~dg_tf.tabular.options.MAX_ONEHOT_LEVELS`, and why: see
             :mod:`~dg_tf.tabular.columns`.
         source: name of the table in errors (e.g. its file).
 
