@@ -46,6 +46,7 @@ __all__ = [
     "rss_mib",
     "run_job",
     "run_measurements",
+    "seed_table",
     "thread_environment",
     "timed_window",
     "to_codes",
@@ -399,3 +400,11 @@ class StepClock:
             raise ValueError(f"need steps in and after the {warmup_epochs} warm-up epoch(s); got {warm} and {steps}")
         return {"train_samples_per_s": steps * batch_size / seconds, "timed_train_steps": steps,
                 "train_window_s": seconds}
+
+
+def seed_table(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> str:
+    """Markdown table: one row per seed (``row["seed"]``) with ``keys``' values, then their medians."""
+    lines = ["| seed | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines += [f"| {row['seed']} | " + " | ".join(f"{row[k]:.4g}" for k in keys) + " |" for row in rows]
+    lines.append("| median | " + " | ".join(f"{np.median([row[k] for row in rows]):.4g}" for k in keys) + " |")
+    return "\n".join(lines)

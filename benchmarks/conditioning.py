@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 import dg_tf
-from benchmarks.common import git_commit
+from benchmarks.common import git_commit, seed_table
 
 logger = logging.getLogger("benchmarks.conditioning")
 
@@ -131,13 +131,10 @@ def main() -> None:
     keys = ["unconditional_tv", "conditional_tv", "conditioned_marginal_tv", "unconditional_model_within_given_tv",
             "floor_unconditional_tv", "floor_conditional_tv", "floor_halves_unconditional_tv",
             "floor_halves_conditional_tv", "completion_seconds", "expected_draws_per_series"]
-    print("| seed | " + " | ".join(keys) + " |")
-    print("|---" * (len(keys) + 1) + "|")
-    for row in rows:
-        print(f"| {row['seed']} | " + " | ".join(f"{row[k]:.4g}" for k in keys) + " |")
-    print("| median | " + " | ".join(f"{np.median([r[k] for r in rows]):.4g}" for k in keys) + " |")
+    print(seed_table(rows, keys))
     if args.out is not None:
-        args.out.write_text(json.dumps({"commit": git_commit(Path(__file__).resolve().parent.parent), "date": time.strftime("%Y-%m-%d"),
+        args.out.write_text(json.dumps({"commit": git_commit(Path(__file__).resolve().parent.parent),
+                                        "date": time.strftime("%Y-%m-%d"),
                                         "data": str(args.data), "given": args.given, "target": args.target,
                                         "epochs": args.epochs, "rows": rows}, indent=2) + "\n")
 

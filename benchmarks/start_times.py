@@ -31,7 +31,7 @@ from scipy.stats import wasserstein_distance
 
 import dg_tf
 from dg_tf.tabular import SERIES_START
-from benchmarks.common import git_commit
+from benchmarks.common import git_commit, seed_table
 
 ID, TIME, LABEL = "series_id", "step", "class"
 
@@ -99,11 +99,7 @@ def main() -> None:
     rows = [measure(table, args.max_length, seed, args.epochs) for seed in args.seeds]
     keys = ["w1_steps", "floor_w1_steps", "w1_within_class_steps", "floor_w1_within_class_steps", "off_grid"]
     print(f"{args.csv.name}, pieces of at most {args.max_length} steps, {args.epochs} epochs")
-    print("| seed | " + " | ".join(keys) + " |")
-    print("|---" * (len(keys) + 1) + "|")
-    for row in rows:
-        print(f"| {row['seed']} | " + " | ".join(f"{row[k]:.4g}" for k in keys) + " |")
-    print("| median | " + " | ".join(f"{np.median([r[k] for r in rows]):.4g}" for k in keys) + " |")
+    print(seed_table(rows, keys))
     if args.out is not None:
         args.out.write_text(json.dumps({"commit": git_commit(Path(__file__).resolve().parent.parent),
                                         "date": time.strftime("%Y-%m-%d"), "csv": args.csv.name,

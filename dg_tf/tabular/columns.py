@@ -280,19 +280,6 @@ class ColumnSpec:
         if self.kind == DISCRETE:
             return np.argmax(block, axis=-1).astype(np.int64)
         return np.clip(block[:, 0].astype(np.float64), 0.0, 1.0)
-        best, logp = best[bad], logp[bad]
-        cost = np.abs(logp[..., 1] - logp[..., 0])  # [m, B] log-likelihood lost by flipping each bit
-        top_bits = (top >> shifts) & 1  # [B]
-        prefix = np.cumsum(np.where(best != top_bits, cost, 0.0), axis=1)  # cost of following top through bit j
-        before = np.concatenate([np.zeros((len(best), 1)), prefix[:, :-1]], axis=1)
-        candidates = np.where(top_bits == 1, before + np.where(best == 1, cost, 0.0), np.inf)  # [m, B]: 0 at bit j
-        candidates = np.concatenate([candidates, prefix[:, -1:]], axis=1)  # [m, B + 1]: ... and top itself
-        j = np.argmin(candidates, axis=1)
-        keep = np.arange(width)[None, :] > j[:, None]  # free bits after the first 0
-        follow = np.arange(width)[None, :] < j[:, None]  # top's bits before it
-        repaired = np.where(follow, top_bits, np.where(keep, best, 0))
-        codes[bad] = (repaired << shifts).sum(axis=1)
-        return codes
 
     def to_series(self, raw: np.ndarray, dtype: Any = None) -> pd.Series:
         """Values from :meth:`decode_raw` as a Series of the column's dtype.
