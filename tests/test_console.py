@@ -97,6 +97,19 @@ def test_console_errors_are_clear(monkeypatch, capsys):
     assert exited.value.code == 2 and "not available in this installation" in capsys.readouterr().err
 
 
+def test_a_command_names_itself_as_it_was_invoked(monkeypatch, capsys):
+    from dg_tf import cli
+
+    monkeypatch.setattr(cli, "_invoked_as", "python -m")
+    with pytest.raises(SystemExit) as exited:
+        console.main(["retrain-attributes", "--help"])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("usage: dg-tf retrain-attributes ")
+    monkeypatch.setattr(cli, "_invoked_as", "python -m")
+    with pytest.raises(SystemExit):
+        __import__("dg_tf.cli.generate", fromlist=["main"]).main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: python -m dg_tf.generate ")
+
+
 def test_console_script_is_declared():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"] == {"dg-tf": "dg_tf.cli.console:main"}

@@ -32,7 +32,9 @@ from dg_tf.cli.quiet import quiet_tensorflow_start, show_tensorflow_log
 from dg_tf.errors import ConfigError, DGError
 from dg_tf.limits import brief
 
-__all__ = ["add_common_flags", "comma_list", "entry_point", "fail", "run_main", "version_text"]
+__all__ = [
+    "add_common_flags", "comma_list", "command_prog", "entry_point", "fail", "run_main", "version_text",
+]
 
 
 def run_main(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> int:
@@ -63,6 +65,21 @@ def entry_point(module: str, main: Callable[[Sequence[str] | None], None]) -> No
     """In a ``python -m dg_tf.<command>`` shim: when it runs as ``__main__``, run ``main`` and exit with its status."""
     if module == "__main__":
         raise SystemExit(run_main(main))
+
+
+#: How the running process was invoked: ``"dg-tf"`` once :mod:`dg_tf.cli.console` picked the command.
+_invoked_as = "python -m"
+
+
+def command_prog(module: str) -> str:
+    """The ``prog`` of a command's parser: ``dg-tf train`` under the console command, else ``python -m dg_tf.train``.
+
+    Args:
+        module: the command's module name under ``dg_tf`` (``"retrain_attributes"``).
+    """
+    if _invoked_as == "dg-tf":
+        return "dg-tf " + module.replace("_", "-")
+    return f"python -m dg_tf.{module}"
 
 
 def version_text() -> str:

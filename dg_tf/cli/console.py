@@ -17,6 +17,7 @@ import importlib.util
 import sys
 from typing import Sequence
 
+from dg_tf import cli
 from dg_tf.cli import run_main, version_text
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"command {name!r} is not available in this installation (no module {module_name})")
 
     def command_main(args: Sequence[str] | None) -> None:
+        cli._invoked_as = "dg-tf"  # the command's usage and --help name it "dg-tf <command>"
         importlib.import_module(module_name).main(args)
 
     return run_main(command_main, argv[1:])

@@ -17,7 +17,7 @@ import typing
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import add_common_flags, fail
+from dg_tf.cli import add_common_flags, command_prog, fail
 from dg_tf.evaluation.settings import EvaluationConfig, Statistic
 
 __all__ = ["build_parser", "main"]
@@ -28,7 +28,7 @@ logger = logging.getLogger("dg_tf.evaluate")
 def build_parser() -> argparse.ArgumentParser:
     defaults = EvaluationConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m dg_tf.evaluate", description=__doc__.splitlines()[0],
+        prog=command_prog("evaluate"), description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--real", type=Path, required=True, help="real dataset folder (the original triple)")

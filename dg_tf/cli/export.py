@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import add_common_flags
+from dg_tf.cli import add_common_flags, command_prog
 from dg_tf.cli.config_flags import add_config_flags, config_overrides
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +30,7 @@ logger = logging.getLogger("dg_tf.export")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dg_tf.export", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=command_prog("export"), description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="trained run (or saved model) folder")
     parser.add_argument("--out", type=Path, required=True, help="SavedModel folder to create (absent or empty)")
     add_config_flags(parser, groups=("runtime",), config_file=False)

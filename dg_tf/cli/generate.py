@@ -40,7 +40,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import add_common_flags, comma_list, fail
+from dg_tf.cli import add_common_flags, comma_list, command_prog, fail
 from dg_tf.cli.config_flags import add_config_flags, config_overrides
 from dg_tf.tabular.options import is_table_file, table_format
 
@@ -59,7 +59,7 @@ def _output_format(out: Path, requested: str | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dg_tf.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=command_prog("generate"), description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="trained run (or saved model) folder")
     parser.add_argument("--num", type=int, default=None,
                         help="number of series [required unless --attributes gives them]")

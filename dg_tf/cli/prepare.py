@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import add_common_flags, fail
+from dg_tf.cli import add_common_flags, command_prog, fail
 from dg_tf.cli.table_flags import add_table_flags, table_options
 from dg_tf.tabular.options import is_table_file
 
@@ -36,7 +36,7 @@ def _sample_len(text: str) -> int | str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dg_tf.prepare", description=__doc__.splitlines()[0],
+        prog=command_prog("prepare"), description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)

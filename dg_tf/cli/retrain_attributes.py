@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from dg_tf.cli import add_common_flags, fail
+from dg_tf.cli import add_common_flags, command_prog, fail
 
 __all__ = ["build_parser", "main"]
 
@@ -28,7 +28,7 @@ DEFAULT_EPOCHS = 100
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dg_tf.retrain_attributes", description=__doc__.splitlines()[0],
+        prog=command_prog("retrain_attributes"), description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--run", type=Path, required=True, help="trained run (or saved model) folder")

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from dg_tf.cli import add_common_flags, comma_list, fail
+from dg_tf.cli import add_common_flags, comma_list, command_prog, fail
 from dg_tf.cli.config_flags import add_config_flags, config_from_args, config_overrides
 from dg_tf.cli.table_flags import add_table_flags, table_options
 from dg_tf.datasets import bundled_dataset
@@ -65,7 +65,7 @@ _REAL_SERIES_EXTRAS = (SERIES_ID, SERIES_START)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dg_tf.train", description=__doc__.splitlines()[0],
+        prog=command_prog("train"), description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--data", type=Path, default=bundled_dataset("fcc_mba"),
