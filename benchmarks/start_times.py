@@ -99,7 +99,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     table = dg_tf.read_table(args.csv)
     rows = [measure(table, args.max_length, seed, args.epochs) for seed in args.seeds]
-    keys = ["w1_steps", "w1_one_start_steps", "floor_w1_steps", "w1_within_class_steps", "floor_w1_within_class_steps", "off_grid"]
+    keys = ["w1_steps", "w1_one_start_steps", "floor_w1_steps", "w1_within_class_steps",
+            "floor_w1_within_class_steps", "off_grid"]
     print(f"{args.csv.name}, pieces of at most {args.max_length} steps, {args.epochs} epochs")
     print(seed_table(rows, keys))
     if args.out is not None:

@@ -75,12 +75,8 @@ def complete_attributes(
     """
     attributes = np.asarray(attributes, np.float32)
     given = np.asarray(given, bool)
-    n = attributes.shape[0]
     discrete = np.array([o.is_discrete for o in outputs], bool)
-    blocks = split_outputs(attributes, outputs)
-    codes = np.stack([b.argmax(-1) if o.is_discrete else np.zeros(n, np.int64) for b, o in zip(blocks, outputs)],
-                     axis=1) if outputs else np.zeros((n, 0), np.int64)
-    keys = np.where(given & discrete, codes, -1)  # -1: not given (or continuous)
+    keys = np.where(given & discrete, _codes(attributes, outputs), -1)  # -1: not given (or continuous)
     needs_pool = (given & ~discrete).any(axis=1)
     open_rows = np.flatnonzero(~given.all(axis=1))
     result = attributes.copy()
@@ -90,7 +86,8 @@ def complete_attributes(
     group_keys, group_of = np.unique(np.column_stack([keys[open_rows], needs_pool[open_rows]]), axis=0,
                                      return_inverse=True)
     group_rows = [open_rows[group_of == g] for g in range(len(group_keys))]
-    wanted = np.array([len(r) * (CONTINUOUS_POOL if k[-1] else 1) for r, k in zip(group_rows, group_keys)])
+    per_row = np.where(group_keys[:, -1] == 1, CONTINUOUS_POOL, 1)  # accepted draws kept per row
+    wanted = per_row * np.array([len(rows) for rows in group_rows])
     accepted: list[list[np.ndarray]] = [[] for _ in group_rows]
     found = np.zeros(len(group_rows), np.int64)
     drawn = 0
@@ -100,14 +97,12 @@ def complete_attributes(
             row = int(group_rows[g][0])
             what = describe(row) if describe is not None else _describe(keys[row])
             raise DGError(
-                f"conditions row {row} ({what}): the model drew {found[g] // (CONTINUOUS_POOL if group_keys[g][-1] else 1)} "
-                f"of the {len(group_rows[g])} series with these labels in {drawn} attribute draws; it (almost) never "
+                f"conditions row {row} ({what}): the model drew {found[g] // per_row[g]} of the {len(group_rows[g])} series with these labels in {drawn} attribute draws; it (almost) never "
                 "generates this combination: give every attribute of these rows, or fewer labels"
             )
         candidates = np.asarray(draw(batch_size), np.float32)
         drawn += len(candidates)
-        candidate_codes = np.stack([b.argmax(-1) if o.is_discrete else np.zeros(len(b), np.int64)
-                                    for b, o in zip(split_outputs(candidates, outputs), outputs)], axis=1)
+        candidate_codes = _codes(candidates, outputs)
         free = np.ones(len(candidates), bool)
         for g in np.flatnonzero(found < wanted):
             labels = group_keys[g][:-1]
@@ -125,6 +120,13 @@ def complete_attributes(
     widths = np.array([o.dim for o in outputs])
     given_columns = np.repeat(given, widths, axis=1)
     return np.where(given_columns, attributes, result).astype(np.float32)
+
+
+def _codes(values: np.ndarray, outputs: Sequence[Output]) -> np.ndarray:
+    """int64 [n, len(outputs)]: the argmax level of each discrete output of ``values`` [n, A] (0 for continuous)."""
+    blocks = split_outputs(values, outputs)
+    return np.stack([b.argmax(-1) if o.is_discrete else np.zeros(len(values), np.int64)
+                     for b, o in zip(blocks, outputs)], axis=1) if outputs else np.zeros((len(values), 0), np.int64)
 
 
 def _nearest(pool: np.ndarray, targets: np.ndarray, given: np.ndarray, outputs: Sequence[Output]) -> np.ndarray:

@@ -436,7 +436,8 @@ class DoppelGANger:
             width = total_dim(self.attribute_outputs)
             if attributes.shape != (n, width):
                 raise DataFormatError("<attributes>", "data_attribute", None,
-                                      f"expected shape [{n}, {width}] (one row per series), got {list(attributes.shape)}")
+                                      f"expected shape [{n}, {width}] (one row per series), "
+                                      f"got {list(attributes.shape)}")
             if given_attributes is not None:
                 attributes = self.complete_attributes(attributes, given_attributes, seed)
             validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # width, values
@@ -527,7 +528,8 @@ class DoppelGANger:
         schema = self._require_table_schema()
         if conditions is not None:
             if n is not None and n != len(conditions):
-                raise DGError(f"n={brief(n)} differs from the {len(conditions)} rows of conditions (one series per row)")
+                raise DGError(f"n={brief(n)} differs from the {len(conditions)} rows of conditions "
+                              "(one series per row)")
             return to_dataframe(self.generate_conditioned(conditions, seed=seed), schema)
         if n is None:
             raise DGError("n (the number of series) is required without conditions")
@@ -537,7 +539,7 @@ class DoppelGANger:
     def generate_conditioned(
         self, conditions: pd.DataFrame, *, seed: int | None = None, source: str = "<conditions>"
     ) -> Dataset:
-        """One series per row of ``conditions``, as arrays (``generate_dataframe(conditions=...)`` before ``to_dataframe``).
+        """One series per row of ``conditions``, as arrays: ``generate_dataframe(conditions=...)`` before the table.
 
         Args:
             conditions: see :meth:`generate_dataframe`.

@@ -36,13 +36,15 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<20}{summary}" for name, (_, summary) in COMMANDS.items())
     parser = argparse.ArgumentParser(
-        prog="dg-tf", usage="dg-tf [-h] [--version] COMMAND [FLAGS ...]", description="DoppelGANger (IMC 2020) in TensorFlow 2 / Keras 3.",
+        prog="dg-tf", usage="dg-tf [-h] [--version] COMMAND [FLAGS ...]",
+        description="DoppelGANger (IMC 2020) in TensorFlow 2 / Keras 3.",
         epilog=f"commands:\n{listing}\n\n'dg-tf COMMAND --help' lists a command's flags; "
                "'dg-tf COMMAND ...' is 'python -m dg_tf.COMMAND ...' (retrain-attributes: dg_tf.retrain_attributes).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=version_text(), help="print dg_tf's version and exit")
-    parser.add_argument("command", metavar="COMMAND", choices=COMMANDS, help="the command to run (below); its own flags follow it")
+    parser.add_argument("command", metavar="COMMAND", choices=COMMANDS,
+                        help="the command to run (below); its own flags follow it")
     return parser
 
 

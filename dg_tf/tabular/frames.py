@@ -671,7 +671,9 @@ def to_dataframe(
     return pd.DataFrame({name: columns[name] for name in schema.columns}, index=pd.RangeIndex(int(lengths.sum())))
 
 
-def _starts(extras: dict[str, np.ndarray], schema: TableSchema, attribute_blocks: list[np.ndarray], n: int) -> np.ndarray:
+def _starts(
+    extras: dict[str, np.ndarray], schema: TableSchema, attribute_blocks: list[np.ndarray], n: int
+) -> np.ndarray:
     """[N] first time of each series, numeric form: the stored ones (training data), the generated start
     attribute put on the grid, or the table's most common start (see the module docstring)."""
     if SERIES_START in extras:
