@@ -45,6 +45,7 @@ from dg_tf.errors import ConfigError, DataFormatError, DGError
 from dg_tf.limits import available_memory, brief, format_bytes
 from dg_tf.models import AttributeCritic, Critic, Generator, choose_kernels, pack
 from dg_tf.models.build import build_networks, dtype_policy
+from dg_tf.models.noise import CounterNoise
 from dg_tf.plotting import figure_to_image, plot_series
 from dg_tf.privacy_accounting import PrivacyReport
 from dg_tf.run import RunFolder
@@ -63,26 +64,32 @@ logger = logging.getLogger(__name__)
 FIGURE_SEED = 12345
 
 
-def sample_batch(generator: Generator, rng: Any, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
-    """One generation batch: noise drawn from ``rng``, then the inference forward pass.
+def sample_batch(generator: Generator, counter: tf.Tensor, key: tf.Tensor, batch_size: int,
+                 attributes: tf.Tensor | None, early_exit: bool):
+    """One generation batch: noise drawn at a Philox counter, then the inference forward pass.
 
     The one definition of a batch of :meth:`DoppelGANger.generate` and of the
-    exported model's (:mod:`dg_tf.serving`).
+    exported model's (:mod:`dg_tf.serving`). The noise is what a Philox
+    ``tf.random.Generator`` at ``(counter, key)`` would draw
+    (:class:`~dg_tf.models.noise.CounterNoise`), drawn by stateless ops that
+    run concurrently with each other and with the networks.
 
     Args:
         generator: the trained generator.
-        rng: a ``tf.random.Generator``, or an object with its ``normal(shape)``
-            (:class:`~dg_tf.serving.CounterNoise`).
+        counter: uint64 [2] the Philox counter before the batch (low word first).
+        key: uint64 [1] the Philox key.
         batch_size: B.
         attributes: float32 [B, A_real] given real attributes, or ``None``.
         early_exit: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
 
     Returns:
-        Encoded features [B, L, D], attributes [B, A] and gen_flags [B, L].
+        Encoded features [B, L, D], attributes [B, A], gen_flags [B, L] and
+        the counter after the batch's noise (uint64 [2]).
     """
+    rng = CounterNoise(key, counter)
     noise = generator.sample_noise(rng, batch_size)
     out = generator.generate(noise, attributes, early_exit=early_exit)
-    return out["features"], out["attributes"], out["gen_flags"]
+    return out["features"], out["attributes"], out["gen_flags"], rng.counter
 
 
 class DoppelGANger:
@@ -127,8 +134,6 @@ class DoppelGANger:
         with strategy_scope(self.config.strategy):
             self.generator, self.critic, self.aux_critic = build_networks(self.config, encoding, source)
         self.encoding = encoding
-        #: Draws the noise of generate(); reset from the seed at each call (not saved).
-        self._generation_rng = tf.random.Generator.from_seed(0)
         self._sample = tf.function(self._sample_batch, jit_compile=choose_kernels(self.config).xla, autograph=False)
         #: Draws the attribute vectors that complete partially given attributes; reset from the seed too.
         self._conditioning_rng = tf.random.Generator.from_seed(0)
@@ -368,9 +373,10 @@ class DoppelGANger:
         return figure_to_image(plot_series(sample, title=f"generated series, epoch {epoch}"))
 
     # --------------------------------------------------------- generation
-    def _sample_batch(self, batch_size: int, attributes: tf.Tensor | None, early_exit: bool):
-        """One generation batch (compiled): :func:`sample_batch` with the generation RNG."""
-        return sample_batch(self.generator, self._generation_rng, batch_size, attributes, early_exit)
+    def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, batch_size: int, attributes: tf.Tensor | None,
+                      early_exit: bool):
+        """One generation batch (compiled): :func:`sample_batch`."""
+        return sample_batch(self.generator, counter, key, batch_size, attributes, early_exit)
 
     def _attribute_batch(self, batch_size: int) -> tf.Tensor:
         """[B, A_real] attribute vectors drawn from the conditioning RNG (:meth:`Generator.sample_attributes`)."""
@@ -416,7 +422,8 @@ class DoppelGANger:
             generated lengths.
 
         Raises:
-            DGError: ``n`` is not a positive integer, or its output would not
+            DGError: ``n`` is not a positive integer, ``seed`` not a 64-bit
+                signed integer, or the output would not
                 fit in the available memory (:meth:`check_generation_memory`;
                 nothing is generated); ``given_attributes`` name labels the
                 model (almost) never generates.
@@ -429,6 +436,8 @@ class DoppelGANger:
         self.check_generation_memory(int(n))
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not -2**63 <= seed < 2**63:
+            raise DGError(f"seed={brief(seed)} must be an integer in [-2**63, 2**63) (a 64-bit signed integer)")
         if given_attributes is not None and attributes is None:
             raise DGError("given_attributes marks which columns of attributes are given: pass attributes too")
         if attributes is not None:
@@ -441,7 +450,7 @@ class DoppelGANger:
             if given_attributes is not None:
                 attributes = self.complete_attributes(attributes, given_attributes, seed)
             validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # width, values
-        self._generation_rng.reset_from_seed(seed)
+        rng = CounterNoise.from_seed(tf.constant(seed, tf.int64))  # the noise of a Philox generator reset from seed
         batch = self.config.generate_batch_size
         parts: list[Dataset] = []
         for start in range(0, n, batch):
@@ -451,7 +460,7 @@ class DoppelGANger:
                 chunk = attributes[start:start + batch]
                 given[: len(chunk)] = chunk
                 given = tf.constant(given)
-            out = self._sample(batch, given, self.config.generate_early_exit)
+            *out, rng.counter = self._sample(rng.counter, rng.key, batch, given, self.config.generate_early_exit)
             features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in out)
             # decoded batch by batch: row-wise, the same as at once, with small temporaries
             parts.append(encoding.decode(features, all_attributes, gen_flags,

@@ -18,7 +18,7 @@ series' end), ``data_attribute`` float32 [n, A] (discrete one-hot) and
 device. That holds because the graph repeats ``generate`` step by step:
 
 - noise: ``generate`` resets a Philox ``tf.random.Generator`` from the seed
-  and draws each batch's noise from it; :class:`CounterNoise` draws the same
+  and draws each batch's noise from it; :class:`~dg_tf.models.noise.CounterNoise` draws the same
   numbers with the stateless op at the counters the generator would be at,
   so concurrent calls of the exported function never share state;
 - batches of the config's ``generate_batch_size`` (a given attribute batch
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -52,9 +51,10 @@ from dg_tf.errors import DGError
 from dg_tf.fileio import atomic_folder
 from dg_tf.model import DoppelGANger, sample_batch
 from dg_tf.models import choose_kernels
+from dg_tf.models.noise import CounterNoise
 
 __all__ = [
-    "CounterNoise", "GenerationModule", "LAYOUT_FILE", "check_export_folder", "decode_graph", "export_saved_model",
+    "GenerationModule", "LAYOUT_FILE", "check_export_folder", "decode_graph", "export_saved_model",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,51 +63,6 @@ logger = logging.getLogger(__name__)
 LAYOUT_FILE = Path("assets.extra") / "layout.json"
 #: Version of :data:`LAYOUT_FILE`'s content.
 LAYOUT_VERSION = 1
-#: Counter steps a Philox ``tf.random.Generator`` skips per value drawn (TensorFlow's stateful random ops).
-PHILOX_SKIP_PER_VALUE = 256
-
-
-class CounterNoise:
-    """Stateless stand-in for a Philox ``tf.random.Generator`` reset from a seed (what
-    :meth:`Generator.sample_noise <dg_tf.models.generator.Generator.sample_noise>` draws from).
-
-    ``tf.random.Generator.reset_from_seed(seed)`` sets the state to the
-    128-bit counter ``(seed, -1 if seed < 0 else 0)`` and the key ``-1 if
-    seed < 0 else 0`` (the seed's 64-bit chunks, sign-extended); each
-    ``normal(shape)`` draws at the current counter and skips it
-    :data:`PHILOX_SKIP_PER_VALUE` per value. This object does the same with
-    ``StatelessRandomNormalV2`` and a counter held in tensors, so the numbers
-    are the generator's (tested) and no variable is shared between calls.
-
-    Args:
-        key: uint64 [1] the Philox key.
-        counter: uint64 [2] the 128-bit counter, low word first.
-    """
-
-    def __init__(self, key: tf.Tensor, counter: tf.Tensor):
-        self.key = key
-        self.counter = counter
-
-    @classmethod
-    def from_seed(cls, seed: tf.Tensor) -> "CounterNoise":
-        """The state of ``tf.random.Generator.reset_from_seed(seed)`` for an int64 [] ``seed``."""
-        seed = tf.cast(seed, tf.int64)
-        high = tf.where(seed < 0, tf.constant(-1, tf.int64), tf.constant(0, tf.int64))
-        return cls(tf.bitcast(high, tf.uint64)[None], tf.bitcast(tf.stack([seed, high]), tf.uint64))
-
-    def normal(self, shape, mean: float = 0.0, stddev: float = 1.0, dtype: tf.DType = tf.float32) -> tf.Tensor:
-        """N(mean, stddev) values of a static ``shape``, as ``tf.random.Generator.normal`` draws them."""
-        values = tf.raw_ops.StatelessRandomNormalV2(
-            shape=shape, key=self.key, counter=self.counter, alg=tf.random.Algorithm.PHILOX.value, dtype=dtype)
-        self.skip(PHILOX_SKIP_PER_VALUE * math.prod(int(d) for d in shape))
-        return values * stddev + mean
-
-    def skip(self, steps: int | tf.Tensor) -> None:
-        """Advance the 128-bit counter by ``steps`` (non-negative), carrying into the high word."""
-        low, high = self.counter[0], self.counter[1]
-        new_low = low + tf.cast(steps, tf.uint64)
-        carry = tf.cast(new_low < low, tf.uint64)
-        self.counter = tf.stack([new_low, high + carry])
 
 
 def _column_layout(outputs: list[Output]) -> list[tuple[Output, int, int]]:
@@ -238,13 +193,8 @@ class GenerationModule(tf.Module):
                                  tf.TensorSpec([], tf.int64, name="seed")])
 
     def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, given: tf.Tensor | None):
-        """:func:`~dg_tf.model.sample_batch` (compiled as ``generate`` compiles it), noise from ``counter``.
-
-        Returns encoded features [B, L, D], attributes [B, A], gen_flags [B, L]
-        and the counter after the batch's noise.
-        """
-        rng = CounterNoise(key, counter)
-        return (*sample_batch(self.generator, rng, self._batch, given, self._early_exit), rng.counter)
+        """:func:`~dg_tf.model.sample_batch` (compiled as ``generate`` compiles it)."""
+        return sample_batch(self.generator, counter, key, self._batch, given, self._early_exit)
 
     def _run(self, n: tf.Tensor, seed: tf.Tensor, given: tf.Tensor | None) -> dict[str, tf.Tensor]:
         """Batches until ``n`` series exist (``given``: float32 [batches * B, A] or None), truncated, decoded."""

@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from dg_tf import DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
-from dg_tf.serving import LAYOUT_FILE, CounterNoise, decode_graph, export_saved_model
+from dg_tf.models.noise import DRAW_PART_VALUES, CounterNoise
+from dg_tf.serving import LAYOUT_FILE, decode_graph, export_saved_model
 
 from conftest import TINY, make_toy_dataset
 
@@ -94,6 +95,17 @@ def test_counter_noise_draws_the_numbers_of_a_reset_generator(seed):
     noise = CounterNoise.from_seed(tf.constant(seed, tf.int64))
     for shape in ([3, 5], [2, 7, 3], [1, 2, 4, 3]):  # -1: the counter's low word wraps into the high one
         np.testing.assert_array_equal(noise.normal(shape).numpy(), generator.normal(shape).numpy())
+
+
+def test_counter_noise_splits_a_large_draw_into_parts_with_the_same_numbers():
+    """A draw over DRAW_PART_VALUES values runs as several ops (each from its own counter): the generator's numbers,
+    also when the low counter word wraps inside the draw; then the numbers after it."""
+    generator = tf.random.Generator.from_seed(0)
+    generator.reset_from_seed(-1)  # counter (2**64 - 1, 2**64 - 1): the second part's counter wraps
+    noise = CounterNoise.from_seed(tf.constant(-1, tf.int64))
+    shape = [3, 2, DRAW_PART_VALUES // 5 + 1]  # two parts, the second one short
+    np.testing.assert_array_equal(noise.normal(shape).numpy(), generator.normal(shape).numpy())
+    np.testing.assert_array_equal(noise.normal([7]).numpy(), generator.normal([7]).numpy())
 
 
 @pytest.mark.parametrize("kind, self_norm", [("variable", True), ("variable", False), ("fixed", True)])

@@ -24,7 +24,15 @@ from conftest import REPO
     ({"lstm_batch_splits": 1, "jit_compile": "off"}, Kernels(xla_helpers=False, batch_splits=1)),
 ])
 def test_each_kernel_choice_on_a_cpu(settings, expected):
-    assert choose_kernels(DGConfig(**settings), gpu=False) == expected
+    assert choose_kernels(DGConfig(generate_row_groups=2, **settings), gpu=False) == expected
+
+
+def test_generation_runs_one_row_group_per_core_unless_told(monkeypatch):
+    import dg_tf.models.lstm as lstm
+
+    monkeypatch.setattr(lstm, "available_cores", lambda: 7)
+    assert choose_kernels(DGConfig(), gpu=False).row_groups == 7
+    assert choose_kernels(DGConfig(generate_row_groups=3), gpu=False).row_groups == 3
 
 
 def test_a_gpu_compiles_whole_steps_unless_told_otherwise_or_private():

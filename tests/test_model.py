@@ -97,6 +97,10 @@ def test_misuse_is_a_clear_error(trained, tmp_path):
         other.fit(dataset)
     with pytest.raises(DGError, match="n=0"):
         model.generate(0)
+    for seed in (2**63, -2**63 - 1, 1.5):
+        with pytest.raises(DGError, match=rf"seed={seed}.*64-bit"):
+            model.generate(3, seed=seed)
+    assert model.generate(2, seed=2**63 - 1).features.shape[0] == 2  # the extremes are seeds
     with pytest.raises(DGError, match="missing config.json"):
         DoppelGANger.load(tmp_path)
 

@@ -263,7 +263,7 @@ def test_generation_in_row_groups_equals_one_group(tiny_config):
     """Generation as 3 independent row groups (each its own early exit): the one-group output up to float
     rounding, also when one group has ended while the others go on (its skipped chunks are zeros)."""
     dataset = make_toy_dataset(n=32, length=16)
-    models = [_trainer(tiny_config.replace(sample_len=1, lstm_batch_splits=k), dataset)[0] for k in (1, 3)]
+    models = [_trainer(tiny_config.replace(sample_len=1, generate_row_groups=k), dataset)[0] for k in (1, 3)]
     noise = models[0].generator.sample_noise(tf.random.Generator.from_seed(3), 30)
     given = tf.constant(dataset.attributes[:30])
     for attributes in (None, given):

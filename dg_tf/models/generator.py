@@ -290,7 +290,7 @@ class Generator(keras.Model):
         are skipped (their output is the zeros they would be masked to).
 
         With ``kernels.inference_lstm`` (CPUs, float32), generation runs
-        the batch as ``kernels.batch_splits`` groups of rows
+        the batch as ``kernels.row_groups`` groups of rows
         (:func:`~dg_tf.models.layers.row_split_sizes`), each a whole forward
         pass with its own early exit, and the LSTM as
         :meth:`~dg_tf.models.layers.TF1LSTM.run_inference`, with the
@@ -311,7 +311,7 @@ class Generator(keras.Model):
         if self.num_rollouts % per_chunk:
             chunks.append(self.num_rollouts % per_chunk)
         projected = self.kernels.inference_lstm
-        sizes = row_split_sizes(noise["feature"].shape[0], self.kernels.batch_splits) if projected else None
+        sizes = row_split_sizes(noise["feature"].shape[0], self.kernels.row_groups) if projected else None
         if sizes is None:
             return self._rollout(noise, attributes, False, chunks, early_exit, projected)
         noise_parts = {name: tf.split(value, sizes, axis=self.NOISE_BATCH_AXES[name]) for name, value in noise.items()}

@@ -26,6 +26,7 @@ import keras
 import tensorflow as tf
 
 from dg_tf.config import DGConfig
+from dg_tf.runtime import available_cores
 
 __all__ = ["Kernels", "choose_kernels", "TF1LSTM", "TF1LSTMCell", "row_split_sizes", "UNROLLED_STEPS"]
 
@@ -49,10 +50,12 @@ class Kernels:
         fused_lstm: train with the ``BlockLSTM`` op; otherwise the while loop
             over the cell.
         inference_lstm: generate with :meth:`TF1LSTM.run_inference`, the batch
-            in ``batch_splits`` groups of rows, each a whole forward pass
+            in ``row_groups`` groups of rows, each a whole forward pass
             (:meth:`~dg_tf.models.generator.Generator.generate`).
         batch_splits: the fused LSTM runs as this many independent ops over
             parts of the batch (``RuntimeConfig.lstm_batch_splits``).
+        row_groups: groups of rows of a generation batch
+            (``RuntimeConfig.generate_row_groups``, resolved).
     """
 
     xla: bool = False
@@ -60,6 +63,7 @@ class Kernels:
     fused_lstm: bool = True
     inference_lstm: bool = True
     batch_splits: int = 4
+    row_groups: int = 2
 
 
 def choose_kernels(config: DGConfig, gpu: bool | None = None) -> Kernels:
@@ -76,8 +80,10 @@ def choose_kernels(config: DGConfig, gpu: bool | None = None) -> Kernels:
       and computes in float32.
 
     Args:
-        config: reads ``jit_compile``, ``lstm_batch_splits``, ``precision``
-            and whether ``dp_noise_multiplier`` is set.
+        config: reads ``jit_compile``, ``lstm_batch_splits``,
+            ``generate_row_groups`` (``None``: one group per core,
+            :func:`~dg_tf.runtime.available_cores`), ``precision`` and whether
+            ``dp_noise_multiplier`` is set.
         gpu: whether a GPU is visible; ``None`` asks TensorFlow.
     """
     if gpu is None:
@@ -91,6 +97,7 @@ def choose_kernels(config: DGConfig, gpu: bool | None = None) -> Kernels:
         fused_lstm=fused,
         inference_lstm=fused and config.model.precision == "float32",
         batch_splits=config.runtime.lstm_batch_splits,
+        row_groups=config.runtime.generate_row_groups or available_cores(),
     )
 
 
