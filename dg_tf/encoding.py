@@ -164,9 +164,11 @@ class Encoding:
             A :class:`Dataset` with features [N, L, K], attributes [N, A_real]
             and the flags; features are zero after each series' end.
 
-        :func:`dg_tf.serving.decode_graph` repeats these steps in TensorFlow
-        ops for exported models: a change here must be made there too
-        (``tests/test_export.py`` checks that the two agree).
+        The reference inverse of :meth:`encode`, in NumPy float64.
+        :func:`dg_tf.graph_decoding.decode_graph` repeats these steps in
+        TensorFlow ops, and generation (``DoppelGANger.generate`` and exported
+        models) runs that twin inside its compiled batches: a change here must
+        be made there too (``tests/test_export.py`` checks that the two agree bitwise).
         """
         real_width = self.num_real_attributes
         values = features[..., :total_dim(self.feature_outputs)]  # without the flag channels

@@ -22,7 +22,6 @@ are the API reference; the work is in the modules they call.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import tempfile
@@ -42,6 +41,7 @@ from dg_tf.data.specs import Output, total_dim
 from dg_tf.data.validation import validate_attributes, validate_dataset
 from dg_tf.encoding import Encoding
 from dg_tf.errors import ConfigError, DataFormatError, DGError
+from dg_tf.graph_decoding import decode_graph
 from dg_tf.limits import available_memory, brief, format_bytes
 from dg_tf.models import AttributeCritic, Critic, Generator, choose_kernels, pack
 from dg_tf.models.build import build_networks, dtype_policy
@@ -64,32 +64,38 @@ logger = logging.getLogger(__name__)
 FIGURE_SEED = 12345
 
 
-def sample_batch(generator: Generator, counter: tf.Tensor, key: tf.Tensor, batch_size: int,
-                 attributes: tf.Tensor | None, early_exit: bool):
-    """One generation batch: noise drawn at a Philox counter, then the inference forward pass.
+def sample_batch(generator: Generator, encoding: Encoding, counter: tf.Tensor, key: tf.Tensor, batch_size: int,
+                 attributes: tf.Tensor | None, early_exit: bool, attribute_probabilities: bool = False):
+    """One decoded generation batch: noise drawn at a Philox counter, the inference forward pass, decoding.
 
     The one definition of a batch of :meth:`DoppelGANger.generate` and of the
     exported model's (:mod:`dg_tf.serving`). The noise is what a Philox
     ``tf.random.Generator`` at ``(counter, key)`` would draw
     (:class:`~dg_tf.models.noise.CounterNoise`), drawn by stateless ops that
-    run concurrently with each other and with the networks.
+    run concurrently with each other and with the networks; the output is
+    decoded in the same graph (:func:`~dg_tf.graph_decoding.decode_graph`).
 
     Args:
         generator: the trained generator.
+        encoding: its encoding.
         counter: uint64 [2] the Philox counter before the batch (low word first).
         key: uint64 [1] the Philox key.
         batch_size: B.
         attributes: float32 [B, A_real] given real attributes, or ``None``.
         early_exit: :meth:`Generator.generate`'s (a Python bool, so each value is its own trace).
+        attribute_probabilities: discrete attributes as probabilities, not one-hot.
 
     Returns:
-        Encoded features [B, L, D], attributes [B, A], gen_flags [B, L] and
-        the counter after the batch's noise (uint64 [2]).
+        Features [B, L, K] in the input's scale (zero after each series'
+        end), real attributes [B, A_real] and gen_flags [B, L] (all float32),
+        and the counter after the batch's noise (uint64 [2]).
     """
     rng = CounterNoise(key, counter)
     noise = generator.sample_noise(rng, batch_size)
     out = generator.generate(noise, attributes, early_exit=early_exit)
-    return out["features"], out["attributes"], out["gen_flags"], rng.counter
+    decoded = decode_graph(encoding, out["features"], out["attributes"], out["gen_flags"],
+                           attribute_probabilities=attribute_probabilities)
+    return decoded["data_feature"], decoded["data_attribute"], decoded["data_gen_flag"], rng.counter
 
 
 class DoppelGANger:
@@ -374,9 +380,10 @@ class DoppelGANger:
 
     # --------------------------------------------------------- generation
     def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, batch_size: int, attributes: tf.Tensor | None,
-                      early_exit: bool):
-        """One generation batch (compiled): :func:`sample_batch`."""
-        return sample_batch(self.generator, counter, key, batch_size, attributes, early_exit)
+                      early_exit: bool, attribute_probabilities: bool):
+        """One decoded generation batch (compiled): :func:`sample_batch`."""
+        return sample_batch(self.generator, self.encoding, counter, key, batch_size, attributes, early_exit,
+                            attribute_probabilities)
 
     def _attribute_batch(self, batch_size: int) -> tf.Tensor:
         """[B, A_real] attribute vectors drawn from the conditioning RNG (:meth:`Generator.sample_attributes`)."""
@@ -452,7 +459,9 @@ class DoppelGANger:
             validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # width, values
         rng = CounterNoise.from_seed(tf.constant(seed, tf.int64))  # the noise of a Philox generator reset from seed
         batch = self.config.generate_batch_size
-        parts: list[Dataset] = []
+        arrays = [np.empty((n, encoding.max_length, total_dim(encoding.feature_outputs)), np.float32),
+                  np.empty((n, encoding.num_real_attributes), np.float32),
+                  np.empty((n, encoding.max_length), np.float32)]
         for start in range(0, n, batch):
             given = None
             if attributes is not None:
@@ -460,17 +469,13 @@ class DoppelGANger:
                 chunk = attributes[start:start + batch]
                 given[: len(chunk)] = chunk
                 given = tf.constant(given)
-            *out, rng.counter = self._sample(rng.counter, rng.key, batch, given, self.config.generate_early_exit)
-            features, all_attributes, gen_flags = (t.numpy()[: n - start] for t in out)
-            # decoded batch by batch: row-wise, the same as at once, with small temporaries
-            parts.append(encoding.decode(features, all_attributes, gen_flags,
-                                         attribute_probabilities=attribute_probabilities))
-        if len(parts) == 1:
-            return parts[0]
-        return dataclasses.replace(
-            parts[0], **{name: np.concatenate([getattr(p, name) for p in parts])
-                         for name in ("features", "attributes", "gen_flags")}
-        )
+            *out, rng.counter = self._sample(rng.counter, rng.key, batch, given, self.config.generate_early_exit,
+                                             attribute_probabilities)
+            for array, part in zip(arrays, out):  # decoded in the batch's graph; written in place
+                array[start:start + batch] = part.numpy()[: n - start]
+        features, real_attributes, gen_flags = arrays
+        return Dataset(features, real_attributes, gen_flags, list(encoding.feature_outputs),
+                       list(encoding.attribute_outputs))
 
     def complete_attributes(
         self,

@@ -24,7 +24,7 @@ device. That holds because the graph repeats ``generate`` step by step:
 - batches of the config's ``generate_batch_size`` (a given attribute batch
   zero-padded), each the model's compiled batch (same XLA setting, kernels
   and early exit), the output truncated to ``n``;
-- decoding: :func:`decode_graph`, the TensorFlow twin of
+- decoding, inside each batch: :func:`~dg_tf.graph_decoding.decode_graph`, the TensorFlow twin of
   :meth:`Encoding.decode <dg_tf.encoding.Encoding.decode>` (which owns the
   rules; a change there must be made here too, and
   ``tests/test_export.py`` checks that the two agree).
@@ -45,16 +45,16 @@ from typing import Any
 
 import tensorflow as tf
 
-from dg_tf.data.specs import Normalization, Output, OutputType, total_dim
-from dg_tf.encoding import Encoding
+from dg_tf.data.specs import Output, total_dim
 from dg_tf.errors import DGError
 from dg_tf.fileio import atomic_folder
+from dg_tf.graph_decoding import column_layout
 from dg_tf.model import DoppelGANger, sample_batch
 from dg_tf.models import choose_kernels
 from dg_tf.models.noise import CounterNoise
 
 __all__ = [
-    "GenerationModule", "LAYOUT_FILE", "check_export_folder", "decode_graph", "export_saved_model",
+    "GenerationModule", "LAYOUT_FILE", "check_export_folder", "export_saved_model",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,98 +63,8 @@ logger = logging.getLogger(__name__)
 LAYOUT_FILE = Path("assets.extra") / "layout.json"
 #: Version of :data:`LAYOUT_FILE`'s content.
 LAYOUT_VERSION = 1
-
-
-def _column_layout(outputs: list[Output]) -> list[tuple[Output, int, int]]:
-    """``(output, first column, end column)`` for each output, in column order."""
-    layout, start = [], 0
-    for output in outputs:
-        layout.append((output, start, start + output.dim))
-        start += output.dim
-    return layout
-
-
-def _one_hot_graph(x: tf.Tensor, outputs: list[Output]) -> tf.Tensor:
-    """:func:`~dg_tf.transforms.discrete_to_one_hot` in TensorFlow: x [..., total_dim(outputs)]."""
-    blocks = []
-    for output, start, stop in _column_layout(outputs):
-        block = x[..., start:stop]
-        if output.type_ == OutputType.DISCRETE:
-            block = tf.one_hot(tf.argmax(block, axis=-1), output.dim, dtype=x.dtype)
-        blocks.append(block)
-    return tf.concat(blocks, axis=-1) if blocks else x
-
-
-def _clip_graph(x: tf.Tensor, outputs: list[Output]) -> tf.Tensor:
-    """:func:`~dg_tf.transforms.clip_to_ranges` in TensorFlow: x [..., total_dim(outputs)]."""
-    blocks = []
-    for output, start, stop in _column_layout(outputs):
-        block = x[..., start:stop]
-        if output.type_ == OutputType.CONTINUOUS:
-            low, high = output.normalization.bounds
-            block = tf.clip_by_value(block, tf.constant(low, x.dtype), tf.constant(high, x.dtype))
-        blocks.append(block)
-    return tf.concat(blocks, axis=-1) if blocks else x
-
-
-def _renormalize_graph(normalized: tf.Tensor, additional: tf.Tensor, gen_flags: tf.Tensor,
-                       outputs: list[Output]) -> tf.Tensor:
-    """:func:`~dg_tf.transforms.renormalize_per_sample` in TensorFlow, in float64 as there.
-
-    Args:
-        normalized: float32 [N, L, K]; additional: float32 [N, 2*C] (mid, half)
-        per continuous column; gen_flags: float32 [N, L].
-
-    Returns:
-        float32 [N, L, K]: per continuous column ``x * scale + offset`` (ZERO_ONE:
-        scale 2*half, offset mid-half; MINUSONE_ONE: half, mid), every column
-        0 on inactive steps.
-    """
-    x = tf.cast(normalized, tf.float64)
-    addi = tf.cast(additional, tf.float64)
-    batch = tf.shape(x)[0:1]
-    scales, offsets, continuous = [], [], 0
-    for output, start, stop in _column_layout(outputs):
-        for _ in range(start, stop):
-            if output.type_ != OutputType.CONTINUOUS:
-                scales.append(tf.ones(batch, tf.float64))
-                offsets.append(tf.zeros(batch, tf.float64))
-                continue
-            mid, half = addi[:, 2 * continuous], addi[:, 2 * continuous + 1]
-            minus_one = output.normalization == Normalization.MINUSONE_ONE
-            scales.append(half if minus_one else 2.0 * half)
-            offsets.append(mid if minus_one else mid - half)
-            continuous += 1
-    if continuous:
-        x = x * tf.stack(scales, axis=1)[:, None, :]
-        x = x + tf.stack(offsets, axis=1)[:, None, :]
-    return tf.cast(tf.where((gen_flags > 0.5)[:, :, None], x, tf.zeros_like(x)), tf.float32)
-
-
-def decode_graph(encoding: Encoding, features: tf.Tensor, attributes: tf.Tensor,
-                 gen_flags: tf.Tensor) -> dict[str, tf.Tensor]:
-    """:meth:`Encoding.decode` (one-hot discrete attributes) as TensorFlow ops, step for step.
-
-    Args:
-        encoding: the model's encoding.
-        features: float32 [N, L, K + 2] generator output (flag channels last;
-            [N, L, K] for a fixed length).
-        attributes: float32 [N, A_real + A_addi] generator output.
-        gen_flags: float32 [N, L] generated flags.
-
-    Returns:
-        ``data_feature`` float32 [N, L, K] (in the input's scale, zero after
-        each series' end), ``data_attribute`` float32 [N, A_real] and
-        ``data_gen_flag`` float32 [N, L]: the arrays of ``decode``.
-    """
-    feature_outputs, attribute_outputs = list(encoding.feature_outputs), list(encoding.attribute_outputs)
-    real_width = encoding.num_real_attributes
-    values = _one_hot_graph(features[..., :total_dim(feature_outputs)], feature_outputs)
-    if encoding.self_norm:
-        values = _renormalize_graph(values, attributes[:, real_width:], gen_flags, feature_outputs)
-    values = _clip_graph(values, feature_outputs) * gen_flags[:, :, None]
-    real = _clip_graph(_one_hot_graph(attributes[:, :real_width], attribute_outputs), attribute_outputs)
-    return {"data_feature": values, "data_attribute": real, "data_gen_flag": gen_flags}
+#: The names of the arrays each function returns, in :func:`~dg_tf.model.sample_batch`'s order.
+OUTPUT_ARRAYS = ("data_feature", "data_attribute", "data_gen_flag")
 
 
 class GenerationModule(tf.Module):
@@ -168,7 +78,7 @@ class GenerationModule(tf.Module):
 
     Attributes:
         generate: ``tf.function`` (n: int64 [], seed: int64 []) -> the dict of
-            :func:`decode_graph`.
+            :func:`~dg_tf.graph_decoding.decode_graph`.
         generate_conditional: ``tf.function`` (attributes: float32 [n, A],
             seed: int64 []) -> the same dict; absent without attributes.
     """
@@ -194,14 +104,15 @@ class GenerationModule(tf.Module):
 
     def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, given: tf.Tensor | None):
         """:func:`~dg_tf.model.sample_batch` (compiled as ``generate`` compiles it)."""
-        return sample_batch(self.generator, counter, key, self._batch, given, self._early_exit)
+        return sample_batch(self.generator, self._encoding, counter, key, self._batch, given, self._early_exit)
 
     def _run(self, n: tf.Tensor, seed: tf.Tensor, given: tf.Tensor | None) -> dict[str, tf.Tensor]:
-        """Batches until ``n`` series exist (``given``: float32 [batches * B, A] or None), truncated, decoded."""
+        """Decoded batches until ``n`` series exist (``given``: float32 [batches * B, A] or None), truncated."""
         batch = self._batch
         batches = tf.cast((n + batch - 1) // batch, tf.int32)
         rng = CounterNoise.from_seed(seed)
-        shapes = [[batch, self._max_length, None], [batch, None], [batch, self._max_length]]
+        features = total_dim(list(self._encoding.feature_outputs))
+        shapes = [[batch, self._max_length, features], [batch, self._width], [batch, self._max_length]]
         arrays = [tf.TensorArray(tf.float32, size=batches, element_shape=shape) for shape in shapes]
 
         def body(i, counter, *arrays):
@@ -211,8 +122,7 @@ class GenerationModule(tf.Module):
 
         _, _, *arrays = tf.while_loop(lambda i, *_: i < batches, body,
                                       (tf.constant(0, batches.dtype), rng.counter, *arrays))
-        features, attributes, gen_flags = (array.concat()[:n] for array in arrays)
-        return decode_graph(self._encoding, features, attributes, gen_flags)
+        return {name: array.concat()[:n] for name, array in zip(OUTPUT_ARRAYS, arrays)}
 
     def _generate(self, n: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
         """``n`` int64 [] >= 1 series from ``seed`` int64 []."""
@@ -237,7 +147,7 @@ def _layout(model: DoppelGANger, conditional: bool) -> dict[str, Any]:
     features = total_dim(list(encoding.feature_outputs))
 
     def outputs(specs) -> list[dict[str, Any]]:
-        return [{**output.to_dict(), "columns": [start, stop]} for output, start, stop in _column_layout(list(specs))]
+        return [{**output.to_dict(), "columns": [start, stop]} for output, start, stop in column_layout(list(specs))]
 
     signatures = {"generate": {"n": "int64 [] (number of series, >= 1)", "seed": "int64 []"}}
     if conditional:

@@ -12,7 +12,8 @@ import tensorflow as tf
 from dg_tf import DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
 from dg_tf.models.noise import DRAW_PART_VALUES, CounterNoise
-from dg_tf.serving import LAYOUT_FILE, decode_graph, export_saved_model
+from dg_tf.graph_decoding import decode_graph
+from dg_tf.serving import LAYOUT_FILE, export_saved_model
 
 from conftest import TINY, make_toy_dataset
 
