@@ -1,6 +1,7 @@
 """Generator and critics: shapes, activations, flag/length logic, seeding, checkpoints."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -234,3 +235,31 @@ def test_every_network_rebuilds_from_its_config():
     for layer in (OutputHeads(ATTRIBUTES, seed=2, repeats=2), MLP(2, 4, seed=3, batch_norm=(0.9, 1e-5)),
                   TF1LSTM(5, seed=4, fused=False, batch_splits=2, xla_gates=False)):
         assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("settings", [{}, {"feature_lstm_layers": 2, "lstm_initial_state": "learned"},
+                                      {"attribute_hidden_layers": 0, "critic_hidden_layers": 0}])
+def test_weights_built_from_the_widths_are_those_a_forward_pass_builds(settings):
+    """build_weights / build_for_width (what build_networks and load use, no forward pass) create the variables a
+    first call would: the same paths, shapes and initial values, in the same order."""
+    config = CONFIG.replace(num_packing=2, **settings)
+
+    def networks():
+        generator = Generator(config.model, FEATURES, ATTRIBUTES, ADDI, max_length=12, sample_len=3,
+                              lengths=LengthRule(minimum=1), name="generator")
+        return generator, Critic(config.critic_hidden_layers, 16, seed=5, name="critic")
+
+    built, built_critic = networks()
+    built.build_weights()
+    attributes = 2 * (sum(o.dim for o in ATTRIBUTES) + sum(o.dim for o in ADDI))
+    built_critic.build_for_width(2 * 12 * (sum(o.dim for o in FEATURES)) + attributes)
+    called, called_critic = networks()
+    fake = called(called.sample_noise(tf.random.Generator.from_seed(0), 2))
+    called_critic(tf.reshape(fake["features"], [1, -1]), tf.reshape(fake["attributes"], [1, -1]))
+    for mine, reference in ((built, called), (built_critic, called_critic)):
+        # Keras numbers layer names globally (mlp, mlp_3, ...): compare the paths without those numbers
+        assert [re.sub(r"_\d+(?=/|$)", "", v.path) for v in mine.weights] == [
+            re.sub(r"_\d+(?=/|$)", "", v.path) for v in reference.weights]
+        assert len(mine.weights) >= 2 and mine.weights[0].path.startswith(mine.name + "/")
+        for a, b in zip(mine.weights, reference.weights):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -1,7 +1,7 @@
 """Building DoppelGANger's networks for an encoding, after checking they can be built and run here.
 
 :func:`build_networks` creates the generator and the critics with their
-variables (one probe forward pass), each network given only the model
+variables (built from the known widths, no forward pass), each network given only the model
 settings and the :class:`~dg_tf.models.lstm.Kernels` of this machine.
 :func:`check_buildable` first refuses, before TensorFlow sees them, sizes
 that would give a zero-width layer (which aborts the process inside oneDNN)
@@ -63,12 +63,12 @@ def build_networks(
                         derive_seed(model.seed, "aux_critic"), dtype=policy, name="aux_critic")
         if model.use_aux_critic else None
     )
-    fake = generator(generator.sample_noise(tf.random.Generator.from_seed(0), model.num_packing), training=False)
-    packed_features = tf.reshape(fake["features"], [1, -1])
-    packed_attributes = tf.reshape(fake["attributes"], [1, -1])
-    critic(packed_features, packed_attributes)
+    generator.build_weights()
+    attributes = model.num_packing * (encoding.num_real_attributes + total_dim(encoding.addi_outputs))
+    critic.build_for_width(model.num_packing * encoding.max_length * total_dim(encoding.model_feature_outputs)
+                           + attributes)
     if aux_critic is not None:
-        aux_critic(packed_attributes)
+        aux_critic.build_for_width(attributes)
     return generator, critic, aux_critic
 
 

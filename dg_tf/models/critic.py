@@ -55,6 +55,13 @@ class _MLPCritic(keras.Model):
         return {**super().get_config(), "hidden_layers": self.hidden_layers, "hidden_units": self.hidden_units,
                 "seed": self.seed}
 
+    def build_for_width(self, width: int) -> None:
+        """Create the weights for inputs of ``width`` columns (no forward pass)."""
+        with keras.name_scope(self.name):  # variable paths "critic/...", as a call builds them
+            self.hidden.build((None, width))
+            self.score.build((None, self.hidden_units if self.hidden_layers else width))
+        self.built = True
+
     def _score(self, x: tf.Tensor) -> tf.Tensor:
         return tf.cast(self.score(self.hidden(x)), tf.float32)
 

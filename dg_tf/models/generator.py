@@ -252,6 +252,28 @@ class Generator(keras.Model):
         half = half * tf.minimum(mid - low, high - mid)
         return tf.reshape(tf.stack([mid, half], axis=-1), tf.shape(addi))
 
+    def build_weights(self) -> None:
+        """Create every weight from the known widths, without a forward pass (fast; the same initial values)."""
+        with keras.name_scope(self.name):  # variable paths "generator/...", as a call builds them
+            self._build_sublayers()
+        self.built = True
+
+    def _build_sublayers(self) -> None:
+        c = self.config
+        hidden = c.attribute_hidden_units if c.attribute_hidden_layers else None
+        real_width, addi_width = total_dim(self.attribute_outputs), total_dim(self.addi_outputs)
+        if self.attribute_outputs:
+            self.attribute_mlp.build((None, c.attribute_noise_dim))
+            self.attribute_heads.build((None, hidden or c.attribute_noise_dim))
+        if self.addi_outputs:
+            self.addi_mlp.build((None, c.addi_attribute_noise_dim + real_width))
+            self.addi_heads.build((None, hidden or c.addi_attribute_noise_dim + real_width))
+        inputs = real_width + addi_width + c.feature_noise_dim  # the hard attributes, then the pass's noise
+        for i in range(c.feature_lstm_layers):
+            getattr(self, f"lstm_{i}").build((self.num_rollouts, None, inputs))
+            inputs = c.feature_lstm_units
+        self.feature_heads.build((None, c.feature_lstm_units))
+
     def update_batch_norm_statistics(self, noise: dict[str, tf.Tensor]) -> None:
         """Move the BatchNorm moving statistics as one more training-mode forward pass on ``noise`` would.
 

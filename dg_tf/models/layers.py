@@ -242,6 +242,15 @@ class MLP(keras.layers.Layer):
                 "batch_norm": self.batch_norm, "synchronized_batch_norm": self.synchronized_batch_norm,
                 "activation": self.activation}
 
+    def build(self, input_shape):
+        """Create every sublayer's weights for inputs [..., input_shape[-1]] (no forward pass)."""
+        width = input_shape[-1]
+        for i in range(self.num_layers):
+            getattr(self, f"dense_{i}").build((None, width))
+            width = self.units
+            if self.use_batch_norm:
+                getattr(self, f"batch_norm_{i}").build((None, width))
+
     def call(self, x, training=None):
         for i in range(self.num_layers):
             x = getattr(self, f"dense_{i}")(x)
