@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import REPO
 from dg_tf import Dataset, Output
@@ -173,7 +174,9 @@ def test_readme_section_is_rendered_from_the_json(tmp_path):
 
 def _cond_ops(model, early_exit: bool) -> int:
     """How many tf.cond ops (early-exit checks) the traced generation batch holds, in the functions it calls too."""
-    graph = model._sample.get_concrete_function(model.config.generate_batch_size, None, early_exit).graph
+    counter, key = tf.TensorSpec([2], tf.uint64), tf.TensorSpec([1], tf.uint64)
+    graph = model._sample.get_concrete_function(counter, key, model.config.generate_batch_size, None, early_exit,
+                                                False).graph
     definition = graph.as_graph_def()
     nodes = [*definition.node, *(node for f in definition.library.function for node in f.node_def)]
     return sum(node.op in ("If", "StatelessIf") for node in nodes)
