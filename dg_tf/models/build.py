@@ -64,12 +64,19 @@ def build_networks(
         if model.use_aux_critic else None
     )
     generator.build_weights()
-    attributes = model.num_packing * (encoding.num_real_attributes + total_dim(encoding.addi_outputs))
-    critic.build_for_width(model.num_packing * encoding.max_length * total_dim(encoding.model_feature_outputs)
-                           + attributes)
+    critic_width, aux_critic_width = _critic_input_widths(config, encoding)
+    critic.build_for_width(critic_width)
     if aux_critic is not None:
-        aux_critic.build_for_width(attributes)
+        aux_critic.build_for_width(aux_critic_width)
     return generator, critic, aux_critic
+
+
+def _critic_input_widths(config: DGConfig, encoding: Encoding) -> tuple[int, int]:
+    """Input columns of the critic (``num_packing`` packed series and their attributes, real and min/max)
+    and of the auxiliary critic (the packed attributes alone)."""
+    attributes = config.num_packing * (encoding.num_real_attributes + total_dim(encoding.addi_outputs))
+    series = config.num_packing * encoding.max_length * total_dim(encoding.model_feature_outputs)
+    return series + attributes, attributes
 
 
 def _memory_floats(config: DGConfig, encoding: Encoding) -> int:
@@ -95,10 +102,10 @@ def _memory_floats(config: DGConfig, encoding: Encoding) -> int:
                          c.attribute_hidden_units, attributes)
                  + c.feature_lstm_layers * (lstm_inputs + units) * 4 * units
                  + units * encoding.sample_len * features)
-    packed = c.num_packing * (encoding.max_length * features + attributes)
-    critic = mlp(packed, c.critic_hidden_layers, c.critic_hidden_units, 1)
+    critic_width, aux_critic_width = _critic_input_widths(config, encoding)
+    critic = mlp(critic_width, c.critic_hidden_layers, c.critic_hidden_units, 1)
     if c.use_aux_critic:
-        critic += mlp(c.num_packing * attributes, c.aux_critic_hidden_layers, c.aux_critic_hidden_units, 1)
+        critic += mlp(aux_critic_width, c.aux_critic_hidden_layers, c.aux_critic_hidden_units, 1)
     per_sample = (encoding.max_length * features + attributes
                   + encoding.max_length // encoding.sample_len * c.feature_lstm_layers * 8 * units)
     batch = max(c.batch_size * c.num_packing, c.generate_batch_size)
