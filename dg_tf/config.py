@@ -214,6 +214,13 @@ class TrainingConfig(_Group):
         dp_l2_clip: C, the per-example L2 clipping norm of each critic's gradient.
         dp_delta: the delta at which the spent epsilon is reported.
 
+    After training:
+        standing_statistics: at the end of ``fit`` and ``retrain_attributes``,
+            set the generator's BatchNorm statistics to the mean batch
+            statistics of 100 training-mode passes at the final weights
+            (BigGAN's standing statistics, :mod:`dg_tf.training.standing`)
+            instead of the moving averages of the last steps.
+
     Bookkeeping:
         checkpoint_every: epochs between checkpoints (the last epoch always is one).
         checkpoints_to_keep: checkpoints kept on disk.
@@ -237,6 +244,7 @@ class TrainingConfig(_Group):
     dp_noise_multiplier: float | None = None
     dp_l2_clip: float = 1.0
     dp_delta: float = 1e-5
+    standing_statistics: bool = False
     checkpoint_every: int = 50
     checkpoints_to_keep: int = 5
     figure_every: int = 50
@@ -272,8 +280,8 @@ class RuntimeConfig(_Group):
     jit_compile: compile the training step and generation with XLA. "auto"
         compiles whole steps on GPUs only (on CPUs XLA's sigmoid/tanh are
         several times slower than TensorFlow's kernels, measured) and, on CPUs,
-        only the small integer/select helpers of generation and the inference
-        LSTM's gate update; "off" uses no XLA at all. Not "on" with DP (its
+        only the small integer/select helper of the training step's flag
+        masking; "off" uses no XLA at all. Not "on" with DP (its
         Poisson batches have data-dependent shapes).
     lstm_batch_splits: the (non-XLA) LSTM runs as this many independent
         kernels over parts of the batch, which TensorFlow runs concurrently
@@ -305,6 +313,12 @@ class RuntimeConfig(_Group):
         model runs on one device unless told otherwise.
     generate_batch_size: samples generated per forward pass; the noise is
         drawn per batch, so the series of a seed depend on it.
+    generate_batches_per_call: batches one compiled call of ``generate``
+        runs while at least that many remain (then one per call). They are
+        independent, so TensorFlow overlaps them and one batch's work fills
+        the cores while another's sequential LSTM steps leave them idle. The
+        same output, bitwise (measured in ``benchmarks/``: on 2 cores FCC MBA
+        generated 12% faster with 2 per call and 19% with 4 than with 1).
     generate_early_exit: generation stops the LSTM of a group of rows once
         every series in it has ended (the skipped passes are the zeros the
         full rollout would mask them to: the same output, bitwise). False
@@ -319,9 +333,11 @@ class RuntimeConfig(_Group):
     input_pipeline: InputPipeline = "in_graph"
     strategy: Strategy = "default"
     generate_batch_size: int = 1000
+    generate_batches_per_call: int = 4
     generate_early_exit: bool = True
 
-    POSITIVE = ("lstm_batch_splits", "generate_row_groups", "steps_per_execution", "generate_batch_size")
+    POSITIVE = ("lstm_batch_splits", "generate_row_groups", "steps_per_execution", "generate_batch_size",
+                "generate_batches_per_call")
 
 
 #: The groups of :class:`DGConfig`, by attribute name.

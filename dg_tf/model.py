@@ -55,6 +55,7 @@ from dg_tf.tabular.frames import from_dataframe, to_dataframe
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
+from dg_tf.training.standing import set_standing_statistics
 
 __all__ = ["DoppelGANger", "sample_batch"]
 
@@ -96,6 +97,30 @@ def sample_batch(generator: Generator, encoding: Encoding, counter: tf.Tensor, k
     decoded = decode_graph(encoding, out["features"], out["attributes"], out["gen_flags"],
                            attribute_probabilities=attribute_probabilities)
     return decoded["data_feature"], decoded["data_attribute"], decoded["data_gen_flag"], rng.counter
+
+
+def sample_batches(generator: Generator, encoding: Encoding, counter: tf.Tensor, key: tf.Tensor, batch_size: int,
+                   count: int, attributes: tf.Tensor | None, early_exit: bool, attribute_probabilities: bool = False):
+    """``count`` consecutive batches of :func:`sample_batch` in one graph (the counter passed along).
+
+    Only the counter links them, and it is arithmetic on the noise sizes, so
+    TensorFlow runs the batches concurrently; the numbers are those of
+    ``count`` calls of :func:`sample_batch`.
+
+    Args:
+        attributes: float32 [count * B, A_real] given real attributes, or ``None``.
+        Others: as :func:`sample_batch`.
+
+    Returns:
+        Per batch its (features, real attributes, gen_flags), then the counter after the last batch.
+    """
+    parts = [None] * count if attributes is None else tf.split(attributes, count)
+    batches = []
+    for given in parts:
+        *decoded, counter = sample_batch(generator, encoding, counter, key, batch_size, given, early_exit,
+                                         attribute_probabilities)
+        batches.append(decoded)
+    return batches, counter
 
 
 class DoppelGANger:
@@ -140,7 +165,8 @@ class DoppelGANger:
         with strategy_scope(self.config.strategy):
             self.generator, self.critic, self.aux_critic = build_networks(self.config, encoding, source)
         self.encoding = encoding
-        self._sample = tf.function(self._sample_batch, jit_compile=choose_kernels(self.config).xla, autograph=False)
+        self._sample = tf.function(self._sample_batches, jit_compile=choose_kernels(self.config).xla,
+                                   autograph=False)
         #: Draws the attribute vectors that complete partially given attributes; reset from the seed too.
         self._conditioning_rng = tf.random.Generator.from_seed(0)
         self._draw_attributes = tf.function(self._attribute_batch, autograph=False)
@@ -235,6 +261,7 @@ class DoppelGANger:
                 run.write_description(self.config, encoding)
             self._log_plan(dataset, encoding, trainer.steps_per_epoch)
             trainer.train(self.config.epochs, callbacks, model=self)
+        self._finish_training()
         self.privacy = trainer.privacy_report()
         if self.privacy is not None:
             logger.info(
@@ -371,19 +398,26 @@ class DoppelGANger:
         logger.info("retraining the attribute generator on %d attribute rows for %d epochs of %d steps",
                     attributes.shape[0], epochs, trainer.steps_per_epoch)
         trainer.train(epochs, callbacks, model=self)
+        self._finish_training()
         if run is not None:
             self.save(run.path)
+
+    def _finish_training(self) -> None:
+        """What follows the last step of ``fit`` or ``retrain_attributes``: the standing BatchNorm statistics."""
+        c = self.config
+        if c.standing_statistics:
+            set_standing_statistics(self.generator, seed=c.seed, batch_size=c.batch_size, strategy=c.strategy)
 
     def _figure(self, epoch: int) -> np.ndarray:
         sample = self.generate(5, seed=FIGURE_SEED)
         return figure_to_image(plot_series(sample, title=f"generated series, epoch {epoch}"))
 
     # --------------------------------------------------------- generation
-    def _sample_batch(self, counter: tf.Tensor, key: tf.Tensor, batch_size: int, attributes: tf.Tensor | None,
-                      early_exit: bool, attribute_probabilities: bool):
-        """One decoded generation batch (compiled): :func:`sample_batch`."""
-        return sample_batch(self.generator, self.encoding, counter, key, batch_size, attributes, early_exit,
-                            attribute_probabilities)
+    def _sample_batches(self, counter: tf.Tensor, key: tf.Tensor, batch_size: int, count: int,
+                        attributes: tf.Tensor | None, early_exit: bool, attribute_probabilities: bool):
+        """Decoded generation batches (compiled): :func:`sample_batches`."""
+        return sample_batches(self.generator, self.encoding, counter, key, batch_size, count, attributes, early_exit,
+                              attribute_probabilities)
 
     def _attribute_batch(self, batch_size: int) -> tf.Tensor:
         """[B, A_real] attribute vectors drawn from the conditioning RNG (:meth:`Generator.sample_attributes`)."""
@@ -403,8 +437,9 @@ class DoppelGANger:
 
         Runs in batches of ``config.generate_batch_size`` (the last one is
         generated whole and truncated, so ``generate(n)`` is a prefix of
-        ``generate(m)`` for m > n with the same seed), each one compiled call
-        that draws the batch's noise and runs the generator; the LSTM stops
+        ``generate(m)`` for m > n with the same seed), which draw their noise,
+        run the generator and decode, ``config.generate_batches_per_call`` of
+        them per compiled call (:func:`sample_batches`); the LSTM stops
         once every series of a group of rows has ended
         (:meth:`Generator.generate`), unless ``config.generate_early_exit``
         is off (the output is the same either way).
@@ -458,21 +493,25 @@ class DoppelGANger:
                 attributes = self.complete_attributes(attributes, given_attributes, seed)
             validate_attributes(attributes, self.attribute_outputs, "<attributes>")  # width, values
         rng = CounterNoise.from_seed(tf.constant(seed, tf.int64))  # the noise of a Philox generator reset from seed
-        batch = self.config.generate_batch_size
+        batch, per_call = self.config.generate_batch_size, self.config.generate_batches_per_call
         arrays = [np.empty((n, encoding.max_length, total_dim(encoding.feature_outputs)), np.float32),
                   np.empty((n, encoding.num_real_attributes), np.float32),
                   np.empty((n, encoding.max_length), np.float32)]
-        for start in range(0, n, batch):
+        start = 0
+        while start < n:
+            count = per_call if n - start >= per_call * batch else 1  # two traces at most
             given = None
             if attributes is not None:
-                given = np.zeros((batch, attributes.shape[1]), np.float32)
-                chunk = attributes[start:start + batch]
+                given = np.zeros((count * batch, attributes.shape[1]), np.float32)
+                chunk = attributes[start:start + count * batch]
                 given[: len(chunk)] = chunk
                 given = tf.constant(given)
-            *out, rng.counter = self._sample(rng.counter, rng.key, batch, given, self.config.generate_early_exit,
-                                             attribute_probabilities)
-            for array, part in zip(arrays, out):  # decoded in the batch's graph; written in place
-                array[start:start + batch] = part.numpy()[: n - start]
+            batches, rng.counter = self._sample(rng.counter, rng.key, batch, count, given,
+                                                self.config.generate_early_exit, attribute_probabilities)
+            for out in batches:
+                for array, part in zip(arrays, out):  # decoded in the batch's graph; written in place
+                    array[start:start + batch] = part.numpy()[: n - start]
+                start += batch
         features, real_attributes, gen_flags = arrays
         return Dataset(features, real_attributes, gen_flags, list(encoding.feature_outputs),
                        list(encoding.attribute_outputs))

@@ -48,7 +48,7 @@ def test_the_networks_run_the_chosen_kernels(tiny_config, toy_dataset):
     config = tiny_config.replace(jit_compile="off", lstm_batch_splits=3)
     generator, _, _ = build_networks(config, Encoding.for_dataset(toy_dataset, config))
     assert generator.kernels == choose_kernels(config)
-    assert generator.lstm_0.fused and generator.lstm_0.batch_splits == 3 and not generator.lstm_0.xla_gates
+    assert generator.lstm_0.fused and generator.lstm_0.batch_splits == 3
 
 
 #: Trains and generates with the given jit_compile; TensorFlow logs its first XLA compilation.

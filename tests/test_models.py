@@ -233,7 +233,7 @@ def test_every_network_rebuilds_from_its_config():
         first, second = (n(tf.ones([2, 3, 1]), x) if isinstance(n, Critic) else n(x) for n in (network, copy))
         np.testing.assert_array_equal(first.numpy(), second.numpy())
     for layer in (OutputHeads(ATTRIBUTES, seed=2, repeats=2), MLP(2, 4, seed=3, batch_norm=(0.9, 1e-5)),
-                  TF1LSTM(5, seed=4, fused=False, batch_splits=2, xla_gates=False)):
+                  TF1LSTM(5, seed=4, fused=False, batch_splits=2)):
         assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
 
 

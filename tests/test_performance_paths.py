@@ -276,6 +276,25 @@ def test_generation_in_row_groups_equals_one_group(tiny_config):
     assert group_ends.min() <= 2 < group_ends.max()  # a group ends in the first chunk (of 2 passes), one does not
 
 
+def test_several_batches_per_call_give_the_batches_one_by_one(tiny_config):
+    """Batches run several per compiled call are the batches run one per call, bitwise (n not a multiple of the
+    batch: calls of 2, 2, 1 and 1 batches), with and without given attributes."""
+    dataset = make_toy_dataset(n=32, length=16)
+    model, _ = _trainer(tiny_config.replace(sample_len=1, generate_batch_size=8), dataset)
+    n = 5 * 8 + 3
+    given = np.resize(dataset.attributes, (n, dataset.attributes.shape[1]))
+    for attributes in (None, given):
+        outputs = []
+        for per_call in (1, 2):
+            model.config = model.config.replace(generate_batches_per_call=per_call)
+            outputs.append(model.generate(n, attributes, seed=11))
+        one, two = outputs
+        assert one.features.shape == (n, 16, 4)
+        for name in ("features", "attributes", "gen_flags"):
+            assert getattr(two, name).tobytes() == getattr(one, name).tobytes(), name
+    assert not np.array_equal(one.features[:8], one.features[8:16])  # each batch its own noise
+
+
 @pytest.mark.parametrize("lstm_layers", [1, 2])
 def test_generation_is_the_training_forward_in_inference_mode(tiny_config, toy_dataset, lstm_layers):
     model, _ = _trainer(tiny_config.replace(feature_lstm_layers=lstm_layers), toy_dataset)

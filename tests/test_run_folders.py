@@ -176,7 +176,7 @@ def test_load_takes_runtime_settings_not_model_ones(saved):
     _, folder = saved
     loaded = DoppelGANger.load(folder, runtime={"generate_batch_size": 7, "jit_compile": "off"})
     assert (loaded.config.generate_batch_size, loaded.config.jit_compile) == (7, "off")
-    assert not loaded.generator.lstm_0.xla_gates  # the kernels follow the runtime given
+    assert not loaded.generator.kernels.xla_helpers  # the kernels follow the runtime given
     with pytest.raises(ConfigError, match="feature_lstm_units: not a runtime setting"):
         DoppelGANger.load(folder, runtime={"feature_lstm_units": 9})
 

@@ -86,11 +86,7 @@ def _flag_mask(features: tf.Tensor, alive: tf.Tensor, sample_len: int, first_ste
 
 def masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int | tf.Tensor,
                  fixed: int | None, minimum: int):
-    """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``.
-
-    Integer and select work only: XLA fuses it into one pass where TensorFlow's
-    own ops take several times longer (see ``Kernels.xla_helpers``).
-    """
+    """Generation: (masked features [B, P*S, D], exact +0.0 where masked; gen_flags; alive) of ``records``."""
     features = steps_of(records, sample_len)
     mask, gen_flags, alive = _flag_mask(features, alive, sample_len, first_step, fixed, minimum)
     return tf.where(mask, features, tf.zeros_like(features)), gen_flags, alive
@@ -98,13 +94,16 @@ def masked_steps(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_st
 
 def step_mask(records: tf.Tensor, alive: tf.Tensor, sample_len: int, first_step: int | tf.Tensor,
               fixed: int | None, minimum: int):
-    """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient)."""
+    """Training: (float32 mask, gen_flags, alive) of ``records``; the caller multiplies (its gradient).
+
+    Integer and select work only: XLA fuses it into one pass where TensorFlow's
+    own ops take several times longer (see ``Kernels.xla_helpers``).
+    """
     mask, gen_flags, alive = _flag_mask(steps_of(records, sample_len), alive, sample_len, first_step, fixed, minimum)
     return tf.cast(mask, tf.float32), gen_flags, alive
 
 
-#: The same functions compiled by XLA (chosen by ``Kernels.xla_helpers``).
-#: No autograph: they have no tensor-dependent Python control flow, and converting them took about 0.7 s of a
+#: The same function compiled by XLA (chosen by ``Kernels.xla_helpers``).
+#: No autograph: it has no tensor-dependent Python control flow, and converting it took about 0.7 s of a
 #: fresh process's first trace.
-xla_masked_steps = tf.function(masked_steps, jit_compile=True, autograph=False)
 xla_step_mask = tf.function(step_mask, jit_compile=True, autograph=False)

@@ -47,7 +47,7 @@ import tensorflow as tf
 from dg_tf.config import ModelConfig
 from dg_tf.data.specs import Output, total_dim
 from dg_tf.encoding import LengthRule
-from dg_tf.models.flags import masked_steps, static_size, step_mask, steps_of, xla_masked_steps, xla_step_mask
+from dg_tf.models.flags import masked_steps, static_size, step_mask, steps_of, xla_step_mask
 from dg_tf.models.layers import MLP, OutputHeads, discretize
 from dg_tf.models.lstm import TF1LSTM, Kernels, row_split_sizes
 from dg_tf.seeding import derive_seed
@@ -140,7 +140,7 @@ class Generator(keras.Model):
         for i in range(config.feature_lstm_layers):  # named, not a list: see MLP
             setattr(self, f"lstm_{i}", TF1LSTM(
                 config.feature_lstm_units, derive_seed(seed, "lstm", i), fused=kernels.fused_lstm,
-                batch_splits=kernels.batch_splits, xla_gates=kernels.xla_helpers, dtype=self.dtype_policy,
+                batch_splits=kernels.batch_splits, dtype=self.dtype_policy,
             ))
         self.feature_heads = OutputHeads(
             self.feature_outputs, derive_seed(seed, "feature_heads"), repeats=sample_len,
@@ -283,6 +283,12 @@ class Generator(keras.Model):
         the moving statistics those updates' own forward passes would give.
         """
         self._attributes(noise, None, training=True)
+
+    @property
+    def batch_norms(self) -> list[keras.layers.BatchNormalization]:
+        """Every BatchNorm layer: the attribute MLP's, then the min/max MLP's."""
+        return [layer for name in ("attribute_mlp", "addi_mlp") if hasattr(self, name)
+                for layer in getattr(self, name).batch_norms]
 
     def call(self, noise: dict[str, tf.Tensor], attributes: tf.Tensor | None = None, training: bool = False):
         """One forward pass over all T passes.
@@ -435,13 +441,14 @@ class Generator(keras.Model):
                 hidden, state = layer(hidden, initial_state=state)
             new_states.append(state)
         records = tf.cast(self.feature_heads(hidden), tf.float32)  # [P, B, S * D]
+        if not training:  # TensorFlow's own ops: an XLA call here costs more than the work (measured, benchmarks/)
+            features, gen_flags, alive = masked_steps(records, alive, self.sample_len, first_step, self.lengths.fixed,
+                                                      self.lengths.minimum)
+            return features, gen_flags, alive, new_states
         xla = self.kernels.xla_helpers
         # a tensor: one trace and XLA compilation of the helper for all chunks of a shape, not one per chunk
         rule = (self.sample_len, tf.constant(first_step, tf.int32) if xla else first_step, self.lengths.fixed,
                 self.lengths.minimum)
-        if not training:
-            features, gen_flags, alive = (xla_masked_steps if xla else masked_steps)(records, alive, *rule)
-            return features, gen_flags, alive, new_states
         # The length floor applies when generating only: training sees the flags as the original does
         # (the floor in training too gave worse length distributions, benchmarks/README.md).
         rule = rule[:3] + (1,)

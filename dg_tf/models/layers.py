@@ -251,6 +251,11 @@ class MLP(keras.layers.Layer):
             if self.use_batch_norm:
                 getattr(self, f"batch_norm_{i}").build((None, width))
 
+    @property
+    def batch_norms(self) -> list[keras.layers.BatchNormalization]:
+        """The BatchNorm sublayers, first to last (none without ``batch_norm``)."""
+        return [getattr(self, f"batch_norm_{i}") for i in range(self.num_layers)] if self.use_batch_norm else []
+
     def call(self, x, training=None):
         for i in range(self.num_layers):
             x = getattr(self, f"dense_{i}")(x)

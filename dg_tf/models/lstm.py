@@ -44,9 +44,11 @@ class Kernels:
 
     Attributes:
         xla: XLA compiles whole training steps and generation batches.
-        xla_helpers: XLA fuses the small integer/select work of the flag
-            masking and the inference LSTM's gate update, which TensorFlow's
-            own ops run several times slower one by one (implied by ``xla``).
+        xla_helpers: XLA fuses the small integer/select work of the training
+            step's flag masking, which TensorFlow's own ops run several times
+            slower one by one (implied by ``xla``). Generation does not use it:
+            there, each call of an XLA helper cost more than the work it saved
+            (measured: the FCC MBA batch 12% faster without).
         fused_lstm: train with the ``BlockLSTM`` op; otherwise the while loop
             over the cell.
         inference_lstm: generate with :meth:`TF1LSTM.run_inference`, the batch
@@ -123,8 +125,6 @@ def _tanh_form_gates(varying: tf.Tensor, constant: tf.Tensor, c: tf.Tensor):
     c = c * (0.5 * f + 0.5) + (0.5 * i + 0.5) * j
     return tf.tanh(c) * (0.5 * o + 0.5), c
 
-
-_xla_tanh_form_gates = tf.function(_tanh_form_gates, jit_compile=True, autograph=False)  # nothing to convert
 
 
 class TF1LSTMCell(keras.layers.Layer):
@@ -210,7 +210,6 @@ class TF1LSTM(keras.layers.Layer):
             single-threaded chain of small matmuls, which on CPUs is faster
             than one chain split across threads op by op (measured in
             ``benchmarks/``). A batch of unknown size is not split.
-        xla_gates: :meth:`run_inference` fuses each step's gate update with XLA.
 
     Call: ``inputs`` [T, B, I] and ``initial_state`` ``[h, c]`` (each [B, U]) ->
     (outputs [T, B, U], final state ``[h, c]``).
@@ -219,8 +218,7 @@ class TF1LSTM(keras.layers.Layer):
         ValueError: ``fused`` with a bfloat16 compute dtype (no such kernel).
     """
 
-    def __init__(self, units: int, seed: int, fused: bool = True, batch_splits: int = 1, xla_gates: bool = True,
-                 **kwargs):
+    def __init__(self, units: int, seed: int, fused: bool = True, batch_splits: int = 1, **kwargs):
         super().__init__(**kwargs)
         if fused and self.dtype_policy.compute_dtype == "bfloat16":
             raise ValueError("the fused BlockLSTM kernel has no bfloat16 form; use fused=False")
@@ -228,12 +226,11 @@ class TF1LSTM(keras.layers.Layer):
         self.seed = seed
         self.fused = fused
         self.batch_splits = batch_splits
-        self.xla_gates = xla_gates
         self.cell = TF1LSTMCell(units, seed, dtype=self.dtype_policy)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "seed": self.seed, "fused": self.fused,
-                "batch_splits": self.batch_splits, "xla_gates": self.xla_gates}
+                "batch_splits": self.batch_splits}
 
     def _block_lstm(self, inputs, h, c):
         """``BlockLSTM`` over [T, b, I] from state (h, c) [b, U]: (cell states, outputs), each [T, b, U]."""
@@ -277,8 +274,7 @@ class TF1LSTM(keras.layers.Layer):
         """The LSTM for inference (float32), its constant input columns projected once by :meth:`constant_gate_inputs`.
 
         Per step one matmul ``[x_t, h] W`` over the varying input columns and
-        ``h``, then one gate update that adds ``constant_gates`` (XLA-fused
-        with ``xla_gates``); unrolled up to :data:`UNROLLED_STEPS` steps, else
+        ``h``, then one gate update that adds ``constant_gates``; unrolled up to :data:`UNROLLED_STEPS` steps, else
         a ``tf.while_loop`` (as fast here, and traced in constant time). The
         gates use ``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (the i, f, o columns
         are pre-scaled by 1/2), so one tanh pass covers all four. The same
@@ -298,10 +294,9 @@ class TF1LSTM(keras.layers.Layer):
         rows = inputs.shape[-1] + self.units
         kernel = self.cell.kernel[-rows:] * self._tanh_form_scale()
         h, c = (tf.cast(s, tf.float32) for s in initial_state)
-        gates = _xla_tanh_form_gates if self.xla_gates else _tanh_form_gates
 
         def step(t, h, c):
-            return gates(tf.matmul(tf.concat([inputs[t], h], axis=-1), kernel), constant_gates, c)
+            return _tanh_form_gates(tf.matmul(tf.concat([inputs[t], h], axis=-1), kernel), constant_gates, c)
 
         return _recurrence(step, inputs.shape[0], h, c, unrolled=inputs.shape[0] <= UNROLLED_STEPS)
 

@@ -6,7 +6,8 @@
 - :mod:`~dg_tf.training.trainer`: a run of the step in the loop with its callbacks;
 - :mod:`~dg_tf.training.distribute`: ``tf.distribute`` replicas;
 - :mod:`~dg_tf.training.dp`: the DP-SGD critic update;
-- :mod:`~dg_tf.training.retrain`: retraining the attribute generator alone.
+- :mod:`~dg_tf.training.retrain`: retraining the attribute generator alone;
+- :mod:`~dg_tf.training.standing`: the generator's BatchNorm statistics once training is over.
 """
 
 from dg_tf.training.callbacks import ProgressBar
