@@ -128,7 +128,7 @@ def run(job: Job) -> dict:
     generation = {}
     for prefix, early_exit in (("generate_", True), ("generate_full_", False)):
         model.config = model.config.replace(generate_early_exit=early_exit)
-        model.generate(job.gen_batch, seed=job.seed + 1)  # warm-up: traces this mode's sampling function
+        model.generate(job.gen_n, seed=job.seed + 1)  # warm-up: traces every sampling function the timed call runs
         generation.update(generation_figures(generate, job.gen_n, job.min_window_s, job.gen_calls, prefix))
     return {
         **run_measurements("dg_tf", training, generation, baseline, train_peak),
