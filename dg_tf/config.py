@@ -314,7 +314,8 @@ class RuntimeConfig(_Group):
     generate_batch_size: samples generated per forward pass; the noise is
         drawn per batch, so the series of a seed depend on it.
     generate_batches_per_call: batches one compiled call of ``generate``
-        runs while at least that many remain (then one per call). They are
+        runs while at least that many remain (then the largest power of two
+        that remains, so a process traces a few batch counts only). They are
         independent, so TensorFlow overlaps them and one batch's work fills
         the cores while another's sequential LSTM steps leave them idle. The
         same output, bitwise (measured in ``benchmarks/``: on 2 cores FCC MBA

@@ -499,7 +499,8 @@ class DoppelGANger:
                   np.empty((n, encoding.max_length), np.float32)]
         start = 0
         while start < n:
-            count = per_call if n - start >= per_call * batch else 1  # two traces at most
+            remaining = -(-(n - start) // batch)  # batches still to run
+            count = min(per_call, 1 << (remaining.bit_length() - 1))  # then powers of two: few traces
             given = None
             if attributes is not None:
                 given = np.zeros((count * batch, attributes.shape[1]), np.float32)

@@ -278,20 +278,21 @@ def test_generation_in_row_groups_equals_one_group(tiny_config):
 
 def test_several_batches_per_call_give_the_batches_one_by_one(tiny_config):
     """Batches run several per compiled call are the batches run one per call, bitwise (n not a multiple of the
-    batch: calls of 2, 2, 1 and 1 batches), with and without given attributes."""
+    batch: with 4 per call, calls of 4, 2 and 1 batches, the last one cut short), with and without given
+    attributes."""
     dataset = make_toy_dataset(n=32, length=16)
     model, _ = _trainer(tiny_config.replace(sample_len=1, generate_batch_size=8), dataset)
-    n = 5 * 8 + 3
+    n = 6 * 8 + 3
     given = np.resize(dataset.attributes, (n, dataset.attributes.shape[1]))
     for attributes in (None, given):
         outputs = []
-        for per_call in (1, 2):
+        for per_call in (1, 4):
             model.config = model.config.replace(generate_batches_per_call=per_call)
             outputs.append(model.generate(n, attributes, seed=11))
-        one, two = outputs
+        one, four = outputs
         assert one.features.shape == (n, 16, 4)
         for name in ("features", "attributes", "gen_flags"):
-            assert getattr(two, name).tobytes() == getattr(one, name).tobytes(), name
+            assert getattr(four, name).tobytes() == getattr(one, name).tobytes(), name
     assert not np.array_equal(one.features[:8], one.features[8:16])  # each batch its own noise
 
 
