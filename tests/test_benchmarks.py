@@ -175,7 +175,7 @@ def test_readme_section_is_rendered_from_the_json(tmp_path):
 def _cond_ops(model, early_exit: bool) -> int:
     """How many tf.cond ops (early-exit checks) the traced generation batch holds, in the functions it calls too."""
     counter, key = tf.TensorSpec([2], tf.uint64), tf.TensorSpec([1], tf.uint64)
-    graph = model._sample.get_concrete_function(counter, key, model.config.generate_batch_size, None, early_exit,
+    graph = model._sample.get_concrete_function(counter, key, model.config.generate_batch_size, 1, None, early_exit,
                                                 False).graph
     definition = graph.as_graph_def()
     nodes = [*definition.node, *(node for f in definition.library.function for node in f.node_def)]
