@@ -17,10 +17,9 @@ series' end), ``data_attribute`` float32 [n, A] (discrete one-hot) and
 (with ``attributes=`` for the conditional one), bitwise on the same kind of
 device. That holds because the graph repeats ``generate`` step by step:
 
-- noise: ``generate`` resets a Philox ``tf.random.Generator`` from the seed
-  and draws each batch's noise from it; :class:`~dg_tf.models.noise.CounterNoise` draws the same
-  numbers with the stateless op at the counters the generator would be at,
-  so concurrent calls of the exported function never share state;
+- noise: both draw each batch's noise with :class:`~dg_tf.models.noise.CounterNoise`
+  from the seed (stateless ops at the counters of a Philox generator reset
+  from it), so concurrent calls of the exported function never share state;
 - batches of the config's ``generate_batch_size`` (a given attribute batch
   zero-padded), each the model's compiled batch (same XLA setting, kernels
   and early exit), the output truncated to ``n``;
