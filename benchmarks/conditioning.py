@@ -16,6 +16,9 @@ outputs ISP 0, technology 1, state 2) once per seed, then compares:
   and the test split (``data_test.npz``; FCC MBA's test split has a very
   different attribute mix, so its floor is large), and the median over
   random halves of the training set (i.i.d., but of half the size);
+* the floor of an **exact model**: the mean TV between the training set and
+  resamples of it (N rows drawn with replacement), i.e. what a model that is
+  the real distribution scores against a real set of N rows drawn from it;
 * the target's marginal TV of the conditioned generation: with the given
   attribute's distribution exactly the real one, the conditional TV is at
   least this (convexity of TV), so conditioning can beat the unconditional
@@ -28,6 +31,7 @@ ones most.
 It also reports the cost: seconds to complete the attributes, and the
 expected attribute draws per series (1 / the model's probability of the
 row's given label). Prints a Markdown table and writes JSON (``--out``).
+``--config '{"chained_attributes": false}'`` changes DGConfig fields.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ logger = logging.getLogger("benchmarks.conditioning")
 
 #: Random halves of the training set compared with each other for the i.i.d. real-vs-real floor (median).
 HALF_SPLITS = 5
+#: Resamples (N of the N training rows, with replacement) for the floor of an exact model (mean).
+RESAMPLES = 50
 
 
 def _codes(attributes: np.ndarray, outputs, index: int) -> np.ndarray:
@@ -69,11 +75,12 @@ def _conditional_tv(given_a, target_a, given_b, target_b, k_given: int, k_target
     return total
 
 
-def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat: int) -> dict:
+def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat: int,
+            overrides: dict | None = None) -> dict:
     train, test = dg_tf.load_dataset(data), dg_tf.load_dataset(data, "test")
     outputs = train.attribute_outputs
     k_given, k_target = outputs[given].dim, outputs[target].dim
-    config = dg_tf.DGConfig(sample_len=8, epochs=epochs, seed=seed, figure_every=0)
+    config = dg_tf.DGConfig(sample_len=8, epochs=epochs, seed=seed, figure_every=0, **(overrides or {}))
     model = dg_tf.DoppelGANger(config, train.feature_outputs, outputs).fit(train)
     real_given, real_target = _codes(train.attributes, outputs, given), _codes(train.attributes, outputs, target)
     n = repeat * train.num_samples
@@ -95,6 +102,8 @@ def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat:
     test_given, test_target = _codes(test.attributes, outputs, given), _codes(test.attributes, outputs, target)
     halves = [np.random.default_rng(split).permutation(train.num_samples) for split in range(HALF_SPLITS)]
     halves = [(order[: len(order) // 2], order[len(order) // 2:]) for order in halves]
+    resamples = [np.random.default_rng(split).integers(0, train.num_samples, train.num_samples)
+                 for split in range(RESAMPLES)]
     return {
         "seed": seed,
         "unconditional_tv": _tv(real_target, free_target, k_target),
@@ -109,6 +118,11 @@ def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat:
         "floor_halves_conditional_tv": float(np.median([
             _conditional_tv(real_given[a], real_target[a], real_given[b], real_target[b], k_given, k_target)
             for a, b in halves])),
+        "floor_resampled_unconditional_tv": float(np.mean([_tv(real_target, real_target[r], k_target)
+                                                           for r in resamples])),
+        "floor_resampled_conditional_tv": float(np.mean([
+            _conditional_tv(real_given, real_target, real_given[r], real_target[r], k_given, k_target)
+            for r in resamples])),
         "completion_seconds": seconds,
         "series": n,
         "expected_draws_per_series": draws,
@@ -125,18 +139,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50,
                         help="series generated per real training row (more: less sampling bias in each TV)")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
+    parser.add_argument("--config", type=json.loads, default={},
+                        help='DGConfig fields to change, as JSON (e.g. \'{"chained_attributes": false}\')')
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    rows = [measure(args.data, args.given, args.target, seed, args.epochs, args.repeat) for seed in args.seeds]
+    rows = [measure(args.data, args.given, args.target, seed, args.epochs, args.repeat, args.config)
+            for seed in args.seeds]
     keys = ["unconditional_tv", "conditional_tv", "conditioned_marginal_tv", "unconditional_model_within_given_tv",
             "floor_unconditional_tv", "floor_conditional_tv", "floor_halves_unconditional_tv",
-            "floor_halves_conditional_tv", "completion_seconds", "expected_draws_per_series"]
+            "floor_halves_conditional_tv", "floor_resampled_unconditional_tv", "floor_resampled_conditional_tv",
+            "completion_seconds", "expected_draws_per_series"]
     print(seed_table(rows, keys))
     if args.out is not None:
         args.out.write_text(json.dumps({"commit": git_commit(Path(__file__).resolve().parent.parent),
                                         "date": time.strftime("%Y-%m-%d"),
                                         "data": str(args.data), "given": args.given, "target": args.target,
-                                        "epochs": args.epochs, "rows": rows}, indent=2) + "\n")
+                                        "epochs": args.epochs, "config": args.config, "rows": rows},
+                                       indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,13 @@ class ModelConfig(_Group):
         feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
         critic_hidden_layers / critic_hidden_units: hidden Dense+ReLU layers of the critic.
         aux_critic_hidden_layers / aux_critic_hidden_units: same for the auxiliary critic.
+        chained_attributes: the attribute generator's heads run one after
+            another in column order, each also given the values generated for
+            the attributes before it (a linear term from their one-hot
+            encodings to its logits, :class:`~dg_tf.models.layers.OutputHeads`);
+            the original outputs every attribute from the MLP at once. On FCC
+            MBA this learns the joint distribution of the attributes better
+            (README, "Attributes generated in a chain").
         use_aux_critic: build (and train) the auxiliary attribute critic (§4.3).
         num_packing: PacGAN packing degree of the critics' inputs (1 = off).
         lstm_initial_state: "random" (N(0,1) per call, as the original), "zero" or
@@ -161,6 +168,7 @@ class ModelConfig(_Group):
     critic_hidden_units: int = 200
     aux_critic_hidden_layers: int = 4
     aux_critic_hidden_units: int = 200
+    chained_attributes: bool = True
     use_aux_critic: bool = True
     num_packing: int = 1
     lstm_initial_state: LSTMInitialState = "random"
@@ -521,15 +529,24 @@ class DGConfig:
         return cls.from_dict(json.loads(text))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "DGConfig":
+    def from_file(cls, path: str | Path, absent: Mapping[str, Any] | None = None) -> "DGConfig":
         """Read a JSON config file (bounded, see :func:`dg_tf.fileio.read_json`); errors name the file.
+
+        Args:
+            path: the file.
+            absent: values of fields the file does not set, instead of their
+                defaults (flat names).
 
         Raises:
             ConfigError: the file is missing, not a regular file, not JSON, or
                 holds an invalid config; the message starts with the path.
         """
         try:
-            return cls.from_dict(read_json(path))
+            data = read_json(path)
+            if absent and isinstance(data, dict):
+                given = set(data).union(*(data[g] for g in GROUPS if isinstance(data.get(g), dict)))
+                data = {**data, **{name: value for name, value in absent.items() if name not in given}}
+            return cls.from_dict(data)
         except DataFormatError as err:
             raise ConfigError(str(err)) from None
         except ConfigError as err:

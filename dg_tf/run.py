@@ -52,6 +52,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
+#: Config fields added after models were first saved, each with the value that a saved ``config.json``
+#: without it meant (the behaviour before the field existed), so that an older folder loads as it was trained.
+FIELDS_ADDED_AFTER_RELEASE = {"chained_attributes": False}
 MODEL_FILE = "model.json"
 MODEL_FORMAT = "dg_tf-model-1"
 WEIGHTS_PREFIX = "weights/weights"
@@ -157,8 +160,12 @@ class RunFolder:
                 raise DGError(f"{self.path}: missing {file.name}; is this a dg_tf model or run folder?")
 
     def read_config(self) -> DGConfig:
-        """``config.json`` (:meth:`DGConfig.from_file`; errors name the file)."""
-        return DGConfig.from_file(self.config_file)
+        """``config.json`` (:meth:`DGConfig.from_file`; errors name the file).
+
+        A field it lacks takes the value of :data:`FIELDS_ADDED_AFTER_RELEASE`
+        where there is one (the folder was saved before the field existed), else its default.
+        """
+        return DGConfig.from_file(self.config_file, absent=FIELDS_ADDED_AFTER_RELEASE)
 
     def read_encoding(self) -> Encoding:
         """The :class:`Encoding` in ``model.json``, every field checked (errors name the file and field)."""

@@ -103,3 +103,37 @@ def test_autocorrelation_follows_each_class_period(learned):
     # Class 0 (period 4): its curve peaks at lag 4 and dips at lag 2, as the real one does (0.59, -0.69).
     curve = trained["acf"][0]
     assert int(np.argmax(curve[1:6])) + 2 == 4 and curve[3] > 0.4 and curve[1] < -0.4, curve
+
+
+def test_joint_distribution_of_two_attributes_is_learned():
+    """Two 4-level attributes, B = A + 1 (mod 4) on every row, A uniform: the pairs must follow the rule.
+
+    Each marginal alone is uniform, so only the joint tells a learned model from one that draws A
+    and B independently (1 pair in 4 would follow the rule). Measured with seed 0: 0.99 of 1,000
+    generated pairs follow it (0.19 untrained).
+    """
+    rng = np.random.default_rng(0)
+    n, length = 240, 4
+    a = rng.integers(0, 4, n)
+    eye = np.eye(4, dtype=np.float32)
+    real = Dataset(
+        features=rng.uniform(0.2, 0.8, (n, length, 1)).astype(np.float32),
+        attributes=np.concatenate([eye[a], eye[(a + 1) % 4]], axis=1),
+        gen_flags=np.ones((n, length), np.float32),
+        feature_outputs=[Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE)],
+        attribute_outputs=[Output(OutputType.DISCRETE, 4), Output(OutputType.DISCRETE, 4)],
+    )
+    config = DGConfig(sample_len=2, attribute_hidden_units=32, feature_lstm_units=16, critic_hidden_layers=2,
+                      critic_hidden_units=64, aux_critic_hidden_layers=2, aux_critic_hidden_units=64,
+                      batch_size=60, epochs=150, figure_every=0, seed=0)
+
+    def rule_share(model):
+        generated = model.generate(1000, seed=1).attributes
+        first, second = generated[:, :4].argmax(axis=1), generated[:, 4:].argmax(axis=1)
+        return float(np.mean(second == (first + 1) % 4)), np.bincount(first, minlength=4) / len(first)
+
+    untrained, _ = rule_share(DoppelGANger(config.replace(epochs=1, generator_lr=1e-12), real.feature_outputs,
+                                           real.attribute_outputs).fit(real))
+    trained, marginal = rule_share(DoppelGANger(config, real.feature_outputs, real.attribute_outputs).fit(real))
+    assert untrained < 0.5 and trained > 0.9, (untrained, trained)
+    assert marginal.min() > 0.1, marginal  # every level of A is generated, not one pair only

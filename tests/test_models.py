@@ -126,6 +126,63 @@ def test_output_heads_init_like_separate_dense_heads():
     np.testing.assert_allclose(kernel[:, 2:].std(), second_limit / math.sqrt(3), rtol=0.05)
 
 
+CHAIN_OUTPUTS = [Output(OutputType.DISCRETE, 3), Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
+                 Output(OutputType.DISCRETE, 2), Output(OutputType.DISCRETE, 4)]
+
+
+def _numpy_chain(x, kernel, bias, chains):
+    """Independent oracle of chained heads: head by head, each given the earlier heads' values."""
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    logits = x @ kernel + bias
+    starts = np.cumsum([0] + [o.dim for o in CHAIN_OUTPUTS])
+    values, outputs = [], []
+    for i, output in enumerate(CHAIN_OUTPUTS):
+        block = logits[:, starts[i]:starts[i + 1]]
+        if i:
+            block = block + np.concatenate(values, axis=1) @ chains[i - 1]
+        if output.is_discrete:
+            outputs.append(softmax(block))
+            values.append(np.eye(output.dim)[block.argmax(axis=1)])
+        else:
+            outputs.append(1 / (1 + np.exp(-block)))
+            values.append(outputs[-1])
+    return np.concatenate(outputs, axis=1)
+
+
+def test_chained_heads_give_each_head_the_values_before_it():
+    rng = np.random.default_rng(0)
+    heads = OutputHeads(CHAIN_OUTPUTS, seed=0, chained=True)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    np.testing.assert_array_equal(heads(x).numpy(), OutputHeads(CHAIN_OUTPUTS, seed=0)(x).numpy())  # chains start at 0
+    dims = [o.dim for o in CHAIN_OUTPUTS]
+    chains = [rng.normal(0, 3, (sum(dims[:i]), dims[i])).astype(np.float32) for i in range(1, len(dims))]
+    for i, chain in enumerate(chains, start=1):
+        getattr(heads, f"chain_{i}").assign(chain)
+    got = heads(x).numpy()
+    np.testing.assert_allclose(got, _numpy_chain(x, heads.kernel.numpy(), heads.bias.numpy(), chains), atol=1e-5)
+    unchained = OutputHeads(CHAIN_OUTPUTS, seed=0)(x).numpy()
+    assert np.abs(got[:, :3] - unchained[:, :3]).max() < 1e-6  # the first head sees nothing before it
+    assert np.abs(got[:, 3:] - unchained[:, 3:]).max() > 0.1
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(heads(x) * rng.normal(size=(64, sum(dims))))
+    grads = tape.gradient(loss, [getattr(heads, f"chain_{i}") for i in range(1, 4)])
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+    with pytest.raises(ValueError, match="repeats"):
+        OutputHeads(CHAIN_OUTPUTS, seed=0, repeats=2, chained=True)
+
+
+def test_unchained_generator_has_no_chain_weights():
+    counts = []
+    for chained in (True, False):
+        generator = make_generator(CONFIG.replace(chained_attributes=chained))
+        forward(generator)
+        counts.append(len([v for v in generator.variables if "chain_" in v.path]))
+    assert counts == [len(ATTRIBUTES) - 1, 0]
+
+
 def test_tf1_lstm_cell_matches_hand_computation():
     cell = TF1LSTMCell(2, seed=0)
     x = np.array([[0.5, -1.0, 2.0]], np.float32)

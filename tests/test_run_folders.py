@@ -190,3 +190,18 @@ def test_resuming_with_other_model_settings_is_refused_before_anything_is_writte
     with pytest.raises(ConfigError, match=r"--resume cannot change seed \(7 -> 8\)"):
         changed.fit(dataset, run_dir=tmp_path / "run", resume=True)
     assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before
+
+
+def test_a_folder_saved_before_chained_attributes_existed_loads_unchained(tmp_path):
+    dataset = make_toy_dataset()
+    assert len(dataset.attribute_outputs) >= 2  # so that chaining would add weights
+    model = DoppelGANger(DGConfig(**{**TINY, "epochs": 1, "chained_attributes": False}),
+                         dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
+    model.save(tmp_path / "model")
+    _edit_json("config.json", lambda data: data.pop("chained_attributes"))(tmp_path / "model")
+    loaded = DoppelGANger.load(tmp_path / "model")
+    assert loaded.config.chained_attributes is False
+    a, b = model.generate(30, seed=4), loaded.generate(30, seed=4)
+    for name in ("features", "attributes", "gen_flags"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert DGConfig.from_dict({}).chained_attributes is True  # a new config chains

@@ -127,7 +127,8 @@ class Generator(keras.Model):
                 derive_seed(seed, "attribute_mlp"), **mlp,
             )
             self.attribute_heads = OutputHeads(
-                self.attribute_outputs, derive_seed(seed, "attribute_heads"), dtype=self.dtype_policy
+                self.attribute_outputs, derive_seed(seed, "attribute_heads"), chained=config.chained_attributes,
+                dtype=self.dtype_policy,
             )
         if self.addi_outputs:
             self.addi_mlp = MLP(

@@ -123,19 +123,32 @@ class OutputHeads(keras.layers.Layer):
             kernel is the one of ``outputs * repeats`` separate heads; the
             activations run once over a ``[..., repeats, width]`` view instead
             of once per head.
+        chained: each head after the first also sees the values of the heads
+            before it (one-hot of the argmax for a discrete output, the
+            activation for a continuous one, without gradient): its logits
+            gain ``values_before @ chain_i``, a kernel [sum of the earlier
+            dims, dim_i] that starts at zero. The outputs are then generated
+            one after another, each given the ones before, as the min/max
+            generator is given the attributes. Only with ``repeats == 1``.
 
     Call: ``x`` float32 [..., in_dim] -> float32 [..., repeats * sum(output dims)].
+
+    Raises:
+        ValueError: ``chained`` with ``repeats > 1``.
     """
 
-    def __init__(self, outputs: Sequence[Output], seed: int, repeats: int = 1, **kwargs):
+    def __init__(self, outputs: Sequence[Output], seed: int, repeats: int = 1, chained: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if chained and repeats != 1:
+            raise ValueError("chained heads need repeats == 1")
         self.outputs = list(outputs)
         self.seed = seed
         self.repeats = repeats
+        self.chained = chained
 
     def get_config(self) -> dict:
         return {**super().get_config(), "outputs": [o.to_dict() for o in self.outputs], "seed": self.seed,
-                "repeats": self.repeats}
+                "repeats": self.repeats, "chained": self.chained}
 
     @classmethod
     def from_config(cls, config: dict) -> "OutputHeads":
@@ -149,9 +162,25 @@ class OutputHeads(keras.layers.Layer):
             initializer=BlockGlorotUniform(widths, self.seed),
         )
         self.bias = self.add_weight(name="bias", shape=(sum(widths),), initializer="zeros")
+        for i in range(1, len(widths) if self.chained else 0):  # named, not a list (see MLP)
+            setattr(self, f"chain_{i}", self.add_weight(
+                name=f"chain_{i}", shape=(sum(widths[:i]), widths[i]), initializer="zeros"))
+
+    def _chain_logits(self, logits: tf.Tensor) -> tf.Tensor:
+        """``logits`` [..., width] with each head's chain term added, head by head (see ``chained``)."""
+        blocks = tf.split(logits, [o.dim for o in self.outputs], axis=-1)
+        values = []
+        for i, (output, block) in enumerate(zip(self.outputs, blocks)):
+            if i:
+                chain = getattr(self, f"chain_{i}")
+                blocks[i] = block = block + tf.tensordot(tf.concat(values, axis=-1), chain, axes=1)
+            values.append(tf.stop_gradient(discretize(apply_activations(block, [output]), [output])))
+        return tf.concat(blocks, axis=-1)
 
     def call(self, x):
         logits = tf.tensordot(x, self.kernel, axes=1) + self.bias
+        if self.chained:
+            logits = self._chain_logits(logits)
         if self.repeats == 1:
             return apply_activations(logits, self.outputs)
         width = sum(o.dim for o in self.outputs)
