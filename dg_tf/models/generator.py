@@ -1,7 +1,9 @@
 """The DoppelGANger generator (paper §4, Fig. 7, appendix B).
 
 Three networks, run in order:
-1. attribute MLP: noise -> real attributes (metadata);
+1. attribute MLP: noise -> real attributes (metadata); with
+   ``chained_attributes`` its heads run in column order, each also given the
+   values drawn for the attributes before it;
 2. min/max MLP: noise + discrete real attributes -> the "additional
    attributes" (max+min)/2 and (max-min)/2 per continuous feature column
    (auto-normalization, §4.2); built only when such outputs exist;
