@@ -126,7 +126,7 @@ class ModelConfig(_Group):
             encodings to its logits, :class:`~dg_tf.models.layers.OutputHeads`);
             the original outputs every attribute from the MLP at once. On FCC
             MBA this learns the joint distribution of the attributes better
-            (README, "Attributes generated in a chain").
+            (README, "Where dg_tf deliberately differs", item 10).
         use_aux_critic: build (and train) the auxiliary attribute critic (§4.3).
         num_packing: PacGAN packing degree of the critics' inputs (1 = off).
         lstm_initial_state: "random" (N(0,1) per call, as the original), "zero" or

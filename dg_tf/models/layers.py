@@ -169,12 +169,11 @@ class OutputHeads(keras.layers.Layer):
     def _chain_logits(self, logits: tf.Tensor) -> tf.Tensor:
         """``logits`` [..., width] with each head's chain term added, head by head (see ``chained``)."""
         blocks = tf.split(logits, [o.dim for o in self.outputs], axis=-1)
-        values = []
-        for i, (output, block) in enumerate(zip(self.outputs, blocks)):
-            if i:
-                chain = getattr(self, f"chain_{i}")
-                blocks[i] = block = block + tf.tensordot(tf.concat(values, axis=-1), chain, axes=1)
-            values.append(tf.stop_gradient(discretize(apply_activations(block, [output]), [output])))
+        values = []  # of the heads so far; the last head's values feed nothing
+        for i, output in enumerate(self.outputs[:-1]):
+            values.append(tf.stop_gradient(discretize(apply_activations(blocks[i], [output]), [output])))
+            chain = getattr(self, f"chain_{i + 1}")
+            blocks[i + 1] = blocks[i + 1] + tf.tensordot(tf.concat(values, axis=-1), chain, axes=1)
         return tf.concat(blocks, axis=-1)
 
     def call(self, x):
