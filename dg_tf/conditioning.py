@@ -5,7 +5,8 @@ of a series and runs only the min/max and feature generators. Users often
 know only some labels ("state=NSW, the rest as in the data"). The attribute
 generator draws the attributes in column order from one noise vector (with
 ``chained_attributes`` each head also given the ones before it), so a given
-label cannot simply be fed in: the attributes before it depend on it too;
+label cannot simply be fed in: the attributes before it depend on it, and the
+noise that would have drawn it also drives the ones after it;
 :func:`complete_attributes` samples the learned conditional distribution by
 **rejection**: it draws attribute vectors from the trained attribute generator
 (cheap: no LSTM) and keeps, for each requested row, a draw whose discrete
