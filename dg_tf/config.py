@@ -503,10 +503,11 @@ class DGConfig:
         return {name: getattr(self, name) for name in FIELD_GROUP}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "DGConfig":
+    def from_dict(cls, data: Any, absent: Mapping[str, Any] | None = None) -> "DGConfig":
         """Build a config from a flat dict (or one with ``model``/``training``/``runtime`` sub-dicts).
 
-        Missing fields take their defaults; unknown keys are an error naming them.
+        Missing fields take their value in ``absent`` (flat names), else their
+        defaults; unknown keys are an error naming them.
         """
         if not isinstance(data, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
@@ -519,7 +520,7 @@ class DGConfig:
             if misplaced:
                 raise ConfigError(f"{name}: unknown {GROUPS[name].__name__} field(s): {brief(', '.join(misplaced), 200)}")
             flat.update(group)
-        return cls(**flat)
+        return cls(**{**(absent or {}), **flat})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -542,11 +543,7 @@ class DGConfig:
                 holds an invalid config; the message starts with the path.
         """
         try:
-            data = read_json(path)
-            if absent and isinstance(data, dict):
-                given = set(data).union(*(data[g] for g in GROUPS if isinstance(data.get(g), dict)))
-                data = {**data, **{name: value for name, value in absent.items() if name not in given}}
-            return cls.from_dict(data)
+            return cls.from_dict(read_json(path), absent)
         except DataFormatError as err:
             raise ConfigError(str(err)) from None
         except ConfigError as err:
