@@ -97,7 +97,7 @@ class _Group:
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be >= 0")
         for name in self.FRACTIONS:
-            if not 0.0 <= getattr(self, name) < 1.0:
+            if getattr(self, name) is not None and not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must lie in [0, 1)")
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +212,12 @@ class TrainingConfig(_Group):
         critic_rounds / generator_rounds: critic and generator updates per step.
         generator_lr / critic_lr / aux_critic_lr, adam_beta1, adam_beta2,
             adam_epsilon: Adam per network (TF1's epsilon 1e-8).
+        generator_ema: momentum, per generator update, of an exponential
+            moving average of the generator's weights (Yazici et al., "The
+            unusual effectiveness of averaging in GAN training", ICLR 2019;
+            BigGAN); when training ends the generator takes the average, so
+            generation uses it. It is the generator optimizer's state and is
+            checkpointed with it. ``None``: the last weights (the original).
 
     Privacy (:mod:`dg_tf.training.dp`, :mod:`dg_tf.privacy_accounting`):
         dp_noise_multiplier: sigma of DP-SGD on both critics; ``None`` trains
@@ -246,6 +252,7 @@ class TrainingConfig(_Group):
     adam_beta1: float = 0.5
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-8
+    generator_ema: float | None = None
     aux_critic_weight: float = 1.0
     gradient_penalty_weight: float = 10.0
     aux_gradient_penalty_weight: float = 10.0
@@ -261,10 +268,11 @@ class TrainingConfig(_Group):
                 "checkpoints_to_keep", "generator_lr", "critic_lr", "aux_critic_lr", "adam_epsilon", "dp_l2_clip")
     NON_NEGATIVE = ("aux_critic_weight", "gradient_penalty_weight",
                     "aux_gradient_penalty_weight", "figure_every", "dp_noise_multiplier")
-    FRACTIONS = ("adam_beta1", "adam_beta2")
+    FRACTIONS = ("adam_beta1", "adam_beta2", "generator_ema")
     #: What a resumed run may not change: the privacy accounting assumes one sigma and clip for the whole run,
-    #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step.
-    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip")
+    #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step; the
+    #: generator's average is optimizer state that a checkpoint holds or lacks, and averages one momentum.
+    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema")
     FIXED_ON_RESUME_WITH_DP = ("batch_size", "critic_rounds")
 
     def __post_init__(self) -> None:
@@ -487,8 +495,8 @@ class DGConfig:
         if fixed:
             shown = ", ".join(f"{n} ({getattr(self, n)!r} -> {getattr(new, n)!r})" for n in sorted(fixed))
             raise ConfigError(
-                f"--resume cannot change {shown}: the run's networks, data encoding, random streams or privacy "
-                "accounting depend on them; start a new run (another --out) instead"
+                f"--resume cannot change {shown}: the run's networks, data encoding, random streams, optimizer "
+                "state or privacy accounting depend on them; start a new run (another --out) instead"
             )
         for name in changed:
             logger.info("resume: %s changed from %r to %r", name, getattr(self, name), getattr(new, name))

@@ -60,6 +60,9 @@ class TrainingStep(Protocol):
 
     def learning_rates(self) -> list[tuple[keras.optimizers.Optimizer, float]]: ...
 
+    def finish(self) -> None:
+        """After the last step (and the last checkpoint): e.g. the generator takes its weights' average."""
+
 
 class TrainingLoop:
     """Runs ``step`` for whole epochs with its standard callbacks.
@@ -201,7 +204,7 @@ class TrainingLoop:
 
     # ---------------------------------------------------------------- epochs
     def train(self, epochs: int, callbacks: Sequence[keras.callbacks.Callback] = (), model=None) -> dict[str, float]:
-        """Train until ``epochs`` epochs are complete (counting restored ones).
+        """Train until ``epochs`` epochs are complete (counting restored ones), then ``step.finish()``.
 
         Args:
             epochs: the total number of epochs.
@@ -255,6 +258,7 @@ class TrainingLoop:
             logger.debug("epoch %d: %s", epoch + 1, logs)
             if model.stop_training:
                 break
+        self.step.finish()  # after the last checkpoint, before on_train_end (as Keras's fit)
         callback_list.on_train_end(logs)
         self.history = history
         return logs

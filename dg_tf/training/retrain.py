@@ -29,7 +29,7 @@ from dg_tf.models import AttributeCritic, Generator, choose_kernels
 from dg_tf.seeding import derive_seed
 from dg_tf.training.distribute import strategy_scope
 from dg_tf.training.loop import TrainingLoop
-from dg_tf.training.step import CriticSlot, adam, critic_gradients
+from dg_tf.training.step import CriticSlot, adam, critic_gradients, take_average
 
 __all__ = ["AttributeStep", "AttributeTrainer"]
 
@@ -57,7 +57,7 @@ class AttributeStep:
         self.variables = [*generator.attribute_mlp.trainable_variables,
                           *generator.attribute_heads.trainable_variables]
         with strategy_scope(config.strategy):  # where the model's variables live
-            self.generator_optimizer = adam(config, config.generator_lr, self.variables)
+            self.generator_optimizer = adam(config, config.generator_lr, self.variables, averaged=True)
             self.critic = CriticSlot(critic, adam(config, config.aux_critic_lr, critic.trainable_variables),
                                      config.aux_gradient_penalty_weight, "attr_d")
 
@@ -99,6 +99,10 @@ class AttributeStep:
         """``count`` rows drawn with replacement, indices from :attr:`rng`."""
         index = self.rng.uniform([count], 0, self.num_samples, dtype=tf.int64)
         return (tf.gather(self.real_attributes, index),)
+
+    def finish(self) -> None:
+        """After the last step: the attribute generator takes its weights' moving average, if kept."""
+        take_average(self.generator_optimizer, self.variables)
 
     @property
     def trackables(self) -> dict[str, object]:

@@ -30,6 +30,7 @@ Symbols: B batch_size, k num_packing, L length, D feature width, A attribute wid
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Callable, Sequence
 
 import keras
@@ -42,19 +43,36 @@ from dg_tf.models import AttributeCritic, Critic, Generator, pack
 from dg_tf.training.distribute import Replicas
 from dg_tf.training.dp import DPCriticUpdate
 
-__all__ = ["CriticSlot", "GANStep", "adam", "critic_gradients"]
+__all__ = ["CriticSlot", "GANStep", "adam", "critic_gradients", "take_average"]
+
+logger = logging.getLogger(__name__)
 
 
-def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable]) -> keras.optimizers.Optimizer:
-    """Adam over ``variables`` with the config's betas and epsilon (dynamic loss scaling under ``mixed_float16``)."""
+def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable], *,
+         averaged: bool = False) -> keras.optimizers.Optimizer:
+    """Adam over ``variables`` with the config's betas and epsilon (dynamic loss scaling under ``mixed_float16``).
+
+    ``averaged``: the generator's optimizer, which keeps the moving average
+    of ``variables`` when ``generator_ema`` is set (Keras's ``use_ema``: the
+    first update sets it to the weights, each later one blends them in).
+    """
+    ema = config.generator_ema if averaged else None
     optimizer = keras.optimizers.Adam(
         learning_rate=learning_rate, beta_1=config.adam_beta1, beta_2=config.adam_beta2,
-        epsilon=config.adam_epsilon,
+        epsilon=config.adam_epsilon, use_ema=ema is not None, ema_momentum=0.99 if ema is None else ema,
     )
     if config.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(variables)
     return optimizer
+
+
+def take_average(optimizer: keras.optimizers.Optimizer, variables: list[tf.Variable]) -> None:
+    """Overwrite ``variables`` (those ``optimizer`` was built on, in order) with its moving average, if it keeps one."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # under LossScaleOptimizer
+    if inner.use_ema:
+        inner.finalize_variable_values(variables)
+        logger.info("the generator takes the moving average of its weights (momentum %g)", inner.ema_momentum)
 
 
 @dataclasses.dataclass
@@ -152,7 +170,7 @@ class GANStep:
         self.replicas = replicas
         replicas.check_batch_split(config.batch_size)
         with replicas.scope():
-            self.generator_optimizer = adam(config, config.generator_lr, generator.trainable_variables)
+            self.generator_optimizer = adam(config, config.generator_lr, generator.trainable_variables, averaged=True)
             self.critic_optimizer = adam(config, config.critic_lr, critic.trainable_variables)
             self.critics = [CriticSlot(critic, self.critic_optimizer, config.gradient_penalty_weight, "d")]
             if aux_critic is not None:
@@ -248,6 +266,10 @@ class GANStep:
         """``count`` real rows drawn with replacement, indices from :attr:`rng`."""
         index = self.rng.uniform([count], 0, self.num_samples, dtype=tf.int64)
         return tuple(tf.gather(x, index) for x in self.data())
+
+    def finish(self) -> None:
+        """After the last step: the generator takes its weights' moving average (``generator_ema``), if kept."""
+        take_average(self.generator_optimizer, self.generator.trainable_variables)
 
     # ------------------------------------------------------------ its state
     @property
