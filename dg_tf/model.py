@@ -398,15 +398,16 @@ class DoppelGANger:
         logger.info("retraining the attribute generator on %d attribute rows for %d epochs of %d steps",
                     attributes.shape[0], epochs, trainer.steps_per_epoch)
         trainer.train(epochs, callbacks, model=self)
-        self._finish_training()
+        self._finish_training(attributes_only=True)
         if run is not None:
             self.save(run.path)
 
-    def _finish_training(self) -> None:
+    def _finish_training(self, attributes_only: bool = False) -> None:
         """What follows the last step of ``fit`` or ``retrain_attributes``: the standing BatchNorm statistics."""
         c = self.config
         if c.standing_statistics:
-            set_standing_statistics(self.generator, seed=c.seed, batch_size=c.batch_size, strategy=c.strategy)
+            set_standing_statistics(self.generator, seed=c.seed, batch_size=c.batch_size, strategy=c.strategy,
+                                    attributes_only=attributes_only)
 
     def _figure(self, epoch: int) -> np.ndarray:
         sample = self.generate(5, seed=FIGURE_SEED)

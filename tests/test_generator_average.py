@@ -11,7 +11,7 @@ from dg_tf import ConfigError, DGConfig, DoppelGANger
 
 from conftest import TINY, make_toy_dataset
 
-MOMENTUM = 0.8
+MOMENTUM = 0.8  # reached after 35 updates: the warm-up and the cap both show in 40 steps
 
 
 class WeightsAfterEachStep(keras.callbacks.Callback):
@@ -27,10 +27,14 @@ class WeightsAfterEachStep(keras.callbacks.Callback):
 
 
 def _average(seen: list[list[np.ndarray]], momentum: float) -> list[np.ndarray]:
-    """a_1 = w_1, a_k = m a_(k-1) + (1 - m) w_k, in float64."""
+    """a_1 = w_1, a_k = m_k a_(k-1) + (1 - m_k) w_k with m_k = min(momentum, k / (9 + k)), in float64.
+
+    TF1's ``ExponentialMovingAverage(momentum, num_updates=k - 1)``: ``(1 + n) / (10 + n)``.
+    """
     average = [w.astype(np.float64) for w in seen[0]]
-    for weights in seen[1:]:
-        average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
+    for k, weights in enumerate(seen[1:], start=2):
+        m = min(momentum, k / (9 + k))
+        average = [m * a + (1 - m) * w for a, w in zip(average, weights)]
     return average
 
 
@@ -50,7 +54,7 @@ def test_training_ends_with_the_moving_average_of_the_generator_weights(momentum
         return
     for f, a in zip(final, _average(record.seen, momentum)):
         np.testing.assert_allclose(f, a, rtol=1e-5, atol=1e-6)
-    assert max(np.abs(f - w).max() for f, w in zip(final, last)) > 1e-3  # the average is not the last weights
+    assert max(np.abs(f - w).max() for f, w in zip(final, last)) > 1e-4  # the average is not the last weights
 
 
 def test_retraining_the_attributes_ends_with_their_average():

@@ -33,7 +33,7 @@ STANDING_PASSES = 100
 
 
 def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int, strategy: str = "default",
-                            passes: int = STANDING_PASSES) -> None:
+                            passes: int = STANDING_PASSES, attributes_only: bool = False) -> None:
     """Set the generator's BatchNorm moving statistics to their standing values.
 
     Each of ``passes`` passes draws fresh noise for ``batch_size`` rows and runs
@@ -50,10 +50,15 @@ def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int,
         strategy: ``RuntimeConfig.strategy``; the passes run on its replicas
             (synchronised BatchNorm: the global batch's statistics).
         passes: how many passes are averaged.
+        attributes_only: set the attribute MLP's statistics only and keep the
+            min/max MLP's (after attribute retraining, which must leave the
+            series generated for given attributes unchanged).
     """
-    layers = generator.batch_norms
+    layers = generator.attribute_mlp.batch_norms if attributes_only else generator.batch_norms
     if not layers:
         return
+    kept = [(v, tf.identity(v)) for layer in generator.batch_norms if all(layer is not x for x in layers)
+            for v in (layer.moving_mean, layer.moving_variance)]
     replicas = Replicas(strategy)
     rng = tf.random.Generator.from_seed(derive_seed(seed, "standing_statistics"))
     momenta = [layer.momentum for layer in layers]
@@ -80,6 +85,8 @@ def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int,
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
+        for variable, value in kept:  # the passes also moved these
+            variable.assign(value)
     for i, layer in enumerate(layers):
         for kind in ("mean", "variance"):
             getattr(layer, f"moving_{kind}").assign(totals[f"{i}/{kind}"] / passes)

@@ -43,9 +43,32 @@ from dg_tf.models import AttributeCritic, Critic, Generator, pack
 from dg_tf.training.distribute import Replicas
 from dg_tf.training.dp import DPCriticUpdate
 
-__all__ = ["CriticSlot", "GANStep", "adam", "critic_gradients", "take_average"]
+__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "critic_gradients", "take_average"]
 
 logger = logging.getLogger(__name__)
+
+
+class AveragingAdam(keras.optimizers.Adam):
+    """Adam whose moving average of the weights (``use_ema``) warms up as TF1's ``ExponentialMovingAverage``.
+
+    The first update sets the average to the weights; after ``n`` earlier
+    updates the momentum is ``min(ema_momentum, (1 + n) / (10 + n))``, as
+    ``tf.train.ExponentialMovingAverage(decay, num_updates)``. So a short run
+    averages roughly its own last tenth of steps instead of reaching back to
+    its start, and a long one (``n`` > 890 at momentum 0.99) averages with
+    ``ema_momentum``. Keras's own average uses ``ema_momentum`` from the
+    second update on. Checkpointed as Keras's: the average is optimizer state.
+    """
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        if not self.use_ema:
+            return
+        done = tf.cast(self.iterations, tf.float32)  # updates before this one
+        momentum = tf.where(done > 0, tf.minimum(self.ema_momentum, (1.0 + done) / (10.0 + done)), 0.0)
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                m = tf.cast(momentum, var.dtype)
+                average.assign(m * average + (1 - m) * var)
 
 
 def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable], *,
@@ -53,11 +76,10 @@ def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable], *
     """Adam over ``variables`` with the config's betas and epsilon (dynamic loss scaling under ``mixed_float16``).
 
     ``averaged``: the generator's optimizer, which keeps the moving average
-    of ``variables`` when ``generator_ema`` is set (Keras's ``use_ema``: the
-    first update sets it to the weights, each later one blends them in).
+    of ``variables`` when ``generator_ema`` is set (:class:`AveragingAdam`).
     """
     ema = config.generator_ema if averaged else None
-    optimizer = keras.optimizers.Adam(
+    optimizer = AveragingAdam(
         learning_rate=learning_rate, beta_1=config.adam_beta1, beta_2=config.adam_beta2,
         epsilon=config.adam_epsilon, use_ema=ema is not None, ema_momentum=0.99 if ema is None else ema,
     )
