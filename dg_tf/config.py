@@ -216,8 +216,9 @@ class TrainingConfig(_Group):
             moving average of the generator's weights (Yazici et al., "The
             unusual effectiveness of averaging in GAN training", ICLR 2019;
             BigGAN); when training ends the generator takes the average, so
-            generation uses it. It is the generator optimizer's state and is
-            checkpointed with it. ``None``: the last weights (the original).
+            generation uses it (with DP, post-processing of the generator's
+            weights: epsilon unchanged). It is the generator optimizer's state
+            and is checkpointed with it. ``None``: the last weights (the original).
             Default 0.99 (with ``standing_statistics``): chosen on the four
             datasets of ``benchmarks.fidelity`` (README, "Design and defaults").
 
