@@ -160,7 +160,8 @@ NETWORKS = ("generator", "critic", "aux_critic")
 
 def test_multi_worker_two_local_processes_train_the_one_device_model(tmp_path):
     """Two MultiWorkerMirroredStrategy tasks (TF_CONFIG, localhost ports), each taking half of every
-    batch: both end with bitwise the same weights, those of the one-device run up to float rounding."""
+    batch: both end with bitwise the same weights, those of the one-device run up to float rounding
+    (its steps, then the generator's weight average and standing statistics, as fit ends)."""
     workers = [f"localhost:{_free_port()}" for _ in range(2)]
     script = WORKER.format(tests=str(TESTS), fast=FAST, networks=NETWORKS)
     runs = []
@@ -183,6 +184,8 @@ def test_multi_worker_two_local_processes_train_the_one_device_model(tmp_path):
     initial = {net: [v.numpy() for v in getattr(reference, net).variables] for net in NETWORKS}
     for _ in range(trainer.steps_per_epoch):
         trainer.step()
+    trainer.step.finish()  # what fit does after the last step: the weight average, then standing statistics
+    reference._finish_training()
 
     assert int(results[0]["replicas"]) == int(results[1]["replicas"]) == 2
     names = sorted(k for k in results[0] if k != "replicas")
