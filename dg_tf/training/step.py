@@ -58,6 +58,9 @@ class AveragingAdam(keras.optimizers.Adam):
     its start, and a long one (``n`` > 890 at momentum 0.99) averages with
     ``ema_momentum``. Keras's own average uses ``ema_momentum`` from the
     second update on. Checkpointed as Keras's: the average is optimizer state.
+    It replaces Keras's private ``_update_model_variables_moving_average``
+    (called by ``apply_gradients``; ``tests/test_generator_average.py``
+    checks the result against a NumPy oracle, so a change in Keras shows).
     """
 
     def _update_model_variables_moving_average(self, trainable_variables):
