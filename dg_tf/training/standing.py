@@ -57,8 +57,6 @@ def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int,
     layers = generator.attribute_mlp.batch_norms if attributes_only else generator.batch_norms
     if not layers:
         return
-    kept = [(v, tf.identity(v)) for layer in generator.batch_norms if all(layer is not x for x in layers)
-            for v in (layer.moving_mean, layer.moving_variance)]
     replicas = Replicas(strategy)
     rng = tf.random.Generator.from_seed(derive_seed(seed, "standing_statistics"))
     momenta = [layer.momentum for layer in layers]
@@ -69,7 +67,10 @@ def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int,
         noise = generator.sample_noise(rng, batch_size)
 
         def on_replica(noise):
-            generator.update_batch_norm_statistics(noise)
+            if attributes_only:  # the min/max MLP's statistics are not moved
+                generator.attribute_mlp(noise["attribute"], training=True)
+            else:
+                generator.update_batch_norm_statistics(noise)
             return {f"{i}/{kind}": tf.identity(getattr(layer, f"moving_{kind}"))
                     for i, layer in enumerate(layers) for kind in ("mean", "variance")}
 
@@ -85,8 +86,6 @@ def set_standing_statistics(generator: Generator, *, seed: int, batch_size: int,
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
-        for variable, value in kept:  # the passes also moved these
-            variable.assign(value)
     for i, layer in enumerate(layers):
         for kind in ("mean", "variance"):
             getattr(layer, f"moving_{kind}").assign(totals[f"{i}/{kind}"] / passes)
