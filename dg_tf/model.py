@@ -55,7 +55,6 @@ from dg_tf.tabular.frames import from_dataframe, to_dataframe
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
-from dg_tf.training.standing import set_standing_statistics
 
 __all__ = ["DoppelGANger", "sample_batch"]
 
@@ -261,7 +260,6 @@ class DoppelGANger:
                 run.write_description(self.config, encoding)
             self._log_plan(dataset, encoding, trainer.steps_per_epoch)
             trainer.train(self.config.epochs, callbacks, model=self)
-        self._finish_training()
         self.privacy = trainer.privacy_report()
         if self.privacy is not None:
             logger.info(
@@ -398,16 +396,8 @@ class DoppelGANger:
         logger.info("retraining the attribute generator on %d attribute rows for %d epochs of %d steps",
                     attributes.shape[0], epochs, trainer.steps_per_epoch)
         trainer.train(epochs, callbacks, model=self)
-        self._finish_training(attributes_only=True)
         if run is not None:
             self.save(run.path)
-
-    def _finish_training(self, attributes_only: bool = False) -> None:
-        """What follows the last step of ``fit`` or ``retrain_attributes``: the standing BatchNorm statistics."""
-        c = self.config
-        if c.standing_statistics:
-            set_standing_statistics(self.generator, seed=c.seed, batch_size=c.batch_size, strategy=c.strategy,
-                                    attributes_only=attributes_only)
 
     def _figure(self, epoch: int) -> np.ndarray:
         sample = self.generate(5, seed=FIGURE_SEED)

@@ -184,8 +184,7 @@ def test_multi_worker_two_local_processes_train_the_one_device_model(tmp_path):
     initial = {net: [v.numpy() for v in getattr(reference, net).variables] for net in NETWORKS}
     for _ in range(trainer.steps_per_epoch):
         trainer.step()
-    trainer.step.finish()  # what fit does after the last step: the weight average, then standing statistics
-    reference._finish_training()
+    trainer.step.finish()  # what train does after the last step: the weight average, then standing statistics
 
     assert int(results[0]["replicas"]) == int(results[1]["replicas"]) == 2
     names = sorted(k for k in results[0] if k != "replicas")

@@ -77,7 +77,7 @@ def test_compiled_loop_equals_one_call_per_step(tiny_config):
     stepped, reference = _trainer(tiny_config, dataset)
     for _ in range(2 * reference.steps_per_epoch):
         reference._step()
-    reference.step.finish()  # as train ends: the generator takes its weight average
+    reference.step.finish()  # as train ends: the weight average, then standing statistics
     _assert_same_weights(looped, stepped)
 
 
@@ -384,6 +384,7 @@ def test_xla_training_loop_step_equals_the_fused_step(tiny_config):
     real, noise, alphas = tf.function(a.step.__call__, jit_compile=True)()
     del a.step.train_step
     expected = a.step.train_step(real, noise, alphas)  # eagerly: no trace to wait for
+    a.step.finish()  # as train ends: the weight average, then standing statistics
 
     logs = b.train(1)  # one step, XLA-compiled inside the epoch loop
     assert b.traces == 1 and b._step.experimental_get_tracing_count() == 1
@@ -404,7 +405,6 @@ def test_tf_data_resume_equals_uninterrupted_run(tmp_path, tiny_config, monkeypa
     monkeypatch.setattr(TrainingLoop, "pipeline", lambda self, first: first_steps.append(first) or pipeline(self, first))
     straight, trainer = _trainer(config, dataset)
     trainer.train(2)
-    straight._finish_training()  # as fit ends: standing statistics
     # the pipeline fed its rows: the step's generator gave only noise and penalty coefficients, no row indices
     step, drawn = trainer.step, trainer.step.rng.state.numpy()
     step.rng, step.train_step = tf.random.Generator.from_seed(step.seed), lambda real, noise, alphas: noise

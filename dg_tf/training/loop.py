@@ -61,7 +61,7 @@ class TrainingStep(Protocol):
     def learning_rates(self) -> list[tuple[keras.optimizers.Optimizer, float]]: ...
 
     def finish(self) -> None:
-        """After the last step (and the last checkpoint): e.g. the generator takes its weights' average."""
+        """After the last step (and the last checkpoint): e.g. the generator's weight average and its statistics."""
 
 
 class TrainingLoop:

@@ -29,7 +29,7 @@ from dg_tf.models import AttributeCritic, Generator, choose_kernels
 from dg_tf.seeding import derive_seed
 from dg_tf.training.distribute import strategy_scope
 from dg_tf.training.loop import TrainingLoop
-from dg_tf.training.step import CriticSlot, adam, critic_gradients, take_average
+from dg_tf.training.step import CriticSlot, adam, critic_gradients, finish_generator
 
 __all__ = ["AttributeStep", "AttributeTrainer"]
 
@@ -101,8 +101,9 @@ class AttributeStep:
         return (tf.gather(self.real_attributes, index),)
 
     def finish(self) -> None:
-        """After the last step: the attribute generator takes its weights' moving average, if kept."""
-        take_average(self.generator_optimizer, self.variables)
+        """After the last step: the attribute generator's weight average and standing statistics (the
+        min/max MLP's statistics stay, so series for given attributes are unchanged)."""
+        finish_generator(self.config, self.generator, self.generator_optimizer, self.variables, attributes_only=True)
 
     @property
     def trackables(self) -> dict[str, object]:

@@ -42,8 +42,9 @@ from dg_tf.losses import gradient_penalty, interpolate, wasserstein_critic_loss,
 from dg_tf.models import AttributeCritic, Critic, Generator, pack
 from dg_tf.training.distribute import Replicas
 from dg_tf.training.dp import DPCriticUpdate
+from dg_tf.training.standing import set_standing_statistics
 
-__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "critic_gradients", "take_average"]
+__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "critic_gradients", "finish_generator"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +93,22 @@ def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable], *
     return optimizer
 
 
-def take_average(optimizer: keras.optimizers.Optimizer, variables: list[tf.Variable]) -> None:
-    """Overwrite ``variables`` (those ``optimizer`` was built on, in order) with its moving average, if it keeps one."""
+def finish_generator(config: DGConfig, generator: Generator, optimizer: keras.optimizers.Optimizer,
+                     variables: list[tf.Variable], *, attributes_only: bool = False) -> None:
+    """After the last step of a run that trained ``variables`` of ``generator`` with ``optimizer``.
+
+    ``variables`` (those ``optimizer`` was built on, in order) take its moving
+    average, if it keeps one (``generator_ema``); then, with
+    ``standing_statistics``, the generator's BatchNorm statistics become those
+    of the final weights (the attribute MLP's only, with ``attributes_only``).
+    """
     inner = getattr(optimizer, "inner_optimizer", optimizer)  # under LossScaleOptimizer
     if inner.use_ema:
         inner.finalize_variable_values(variables)
         logger.info("the generator takes the moving average of its weights (momentum %g)", inner.ema_momentum)
+    if config.standing_statistics:
+        set_standing_statistics(generator, seed=config.seed, batch_size=config.batch_size, strategy=config.strategy,
+                                attributes_only=attributes_only)
 
 
 @dataclasses.dataclass
@@ -293,8 +304,8 @@ class GANStep:
         return tuple(tf.gather(x, index) for x in self.data())
 
     def finish(self) -> None:
-        """After the last step: the generator takes its weights' moving average (``generator_ema``), if kept."""
-        take_average(self.generator_optimizer, self.generator.trainable_variables)
+        """After the last step: the generator's weight average and standing statistics (:func:`finish_generator`)."""
+        finish_generator(self.config, self.generator, self.generator_optimizer, self.generator.trainable_variables)
 
     # ------------------------------------------------------------ its state
     @property
