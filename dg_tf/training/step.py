@@ -85,7 +85,7 @@ def adam(config: DGConfig, learning_rate: float, variables: list[tf.Variable], *
     ema = config.generator_ema if averaged else None
     optimizer = AveragingAdam(
         learning_rate=learning_rate, beta_1=config.adam_beta1, beta_2=config.adam_beta2,
-        epsilon=config.adam_epsilon, use_ema=ema is not None, ema_momentum=0.99 if ema is None else ema,
+        epsilon=config.adam_epsilon, **({} if ema is None else {"use_ema": True, "ema_momentum": ema}),
     )
     if config.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
