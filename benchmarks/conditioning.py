@@ -19,6 +19,12 @@ outputs ISP 0, technology 1, state 2) once per seed, then compares:
 * the floor of an **exact model**: the mean TV between the training set and
   resamples of it (N rows drawn with replacement), i.e. what a model that is
   the real distribution scores against a real set of N rows drawn from it;
+* **off-support mass**: the fraction of generated series whose (given,
+  target) pair never occurs in the real training data (unconditional and
+  conditioned), with its i.i.d. floor (rows of one random half whose pair
+  the other half lacks, median over splits). Such pairs are the part of the
+  model's joint error that conditioning cannot hide: they count in full in
+  the within-value TV but partly cancel in the target's marginal;
 * the target's marginal TV of the conditioned generation: with the given
   attribute's distribution exactly the real one, the conditional TV is at
   least this (convexity of TV), so conditioning can beat the unconditional
@@ -75,6 +81,12 @@ def _conditional_tv(given_a, target_a, given_b, target_b, k_given: int, k_target
     return total
 
 
+def _off_support_mass(given_a, target_a, given_b, target_b, k_target: int) -> float:
+    """Fraction of rows of b whose (given, target) pair does not occur in a."""
+    seen = np.unique(given_a * k_target + target_a)
+    return float(np.mean(~np.isin(given_b * k_target + target_b, seen)))
+
+
 def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat: int,
             overrides: dict | None = None) -> dict:
     train, test = dg_tf.load_dataset(data), dg_tf.load_dataset(data, "test")
@@ -111,6 +123,13 @@ def measure(data: Path, given: int, target: int, seed: int, epochs: int, repeat:
         "conditioned_marginal_tv": _tv(real_target, cond_target, k_target),
         "unconditional_model_within_given_tv": _conditional_tv(real_given, real_target, free_given, free_target,
                                                                k_given, k_target),
+        "unconditional_off_support_mass": _off_support_mass(real_given, real_target, free_given, free_target,
+                                                            k_target),
+        "conditioned_off_support_mass": _off_support_mass(real_given, real_target, cond_given, cond_target,
+                                                          k_target),
+        "floor_halves_off_support_mass": float(np.median([
+            _off_support_mass(real_given[a], real_target[a], real_given[b], real_target[b], k_target)
+            for a, b in halves])),
         "floor_unconditional_tv": _tv(real_target, test_target, k_target),
         "floor_conditional_tv": _conditional_tv(real_given, real_target, test_given, test_target, k_given, k_target),
         "floor_halves_unconditional_tv": float(np.median([_tv(real_target[a], real_target[b], k_target)
@@ -146,6 +165,7 @@ def main() -> None:
     rows = [measure(args.data, args.given, args.target, seed, args.epochs, args.repeat, args.config)
             for seed in args.seeds]
     keys = ["unconditional_tv", "conditional_tv", "conditioned_marginal_tv", "unconditional_model_within_given_tv",
+            "unconditional_off_support_mass", "conditioned_off_support_mass", "floor_halves_off_support_mass",
             "floor_unconditional_tv", "floor_conditional_tv", "floor_halves_unconditional_tv",
             "floor_halves_conditional_tv", "floor_resampled_unconditional_tv", "floor_resampled_conditional_tv",
             "completion_seconds", "expected_draws_per_series"]
