@@ -32,6 +32,7 @@ from benchmarks.common import (  # noqa: E402
     ARCHITECTURES, Architecture, StepClock, generation_figures, read_case, replace_marked_section, timed_window,
     to_codes, write_case,
 )
+from benchmarks.conditioning import _conditional_tv, _off_support_mass  # noqa: E402
 from benchmarks.flops import Shape, critic_training_flops, generation_flops, training_flops  # noqa: E402
 from benchmarks.peer_env import DEFAULT_VENV  # noqa: E402
 from benchmarks.render import BEGIN, END, format_report, summary_lines  # noqa: E402
@@ -340,3 +341,17 @@ def test_gpu_script_refuses_without_a_gpu_and_formats_its_rows(monkeypatch):
            "generate_mean_length": 550.0, "peak_rss_mib": 2048.4}
     row = gpu.format_rows({"1000": run}).splitlines()[-1]
     assert row == "| 1000 | 12,346 | 50,000 | 40,000 | 550 | 2,048 |"
+
+
+def test_conditioning_measures_by_hand():
+    # real (a): pairs (given, target) = (0,0) (0,1) (1,0) (1,0); generated (b): (0,2) (1,1) (1,0) (0,0)
+    given_a, target_a = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 0])
+    given_b, target_b = np.array([0, 1, 1, 0]), np.array([2, 1, 0, 0])
+    assert _off_support_mass(given_a, target_a, given_b, target_b, 3) == 0.5  # (0,2) and (1,1) never occur in a
+    assert _off_support_mass(given_a, target_a, given_a, target_a, 3) == 0.0
+    # given 0: a (1/2, 1/2, 0) vs b (1/2, 0, 1/2) -> TV 1/2; given 1: a (1, 0, 0) vs b (1/2, 1/2, 0) -> 1/2
+    assert _conditional_tv(given_a, target_a, given_b, target_b, 2, 3) == pytest.approx(0.5)
+    # weights are a's frequencies: with given 1 three times as common in a, only its TV (1/2) moves
+    given_a2, target_a2 = np.array([0, 1, 1, 1]), np.array([0, 0, 0, 0])
+    expected = 0.25 * 0.5 + 0.75 * 0.5  # given 0: (1,0,0) vs (1/2,0,1/2); given 1: (1,0,0) vs (1/2,1/2,0)
+    assert _conditional_tv(given_a2, target_a2, given_b, target_b, 2, 3) == pytest.approx(expected)
