@@ -202,6 +202,14 @@ class TrainingConfig(_Group):
 
     Loss:
         aux_critic_weight: alpha, weight of the auxiliary critic in the generator loss.
+        aux_critic_straight_through: the auxiliary critic (and the attribute
+            critic of ``retrain_attributes``) scores the generated discrete
+            attributes as generation outputs them, one-hot (the argmax), with
+            the straight-through gradient of their probabilities (Bengio et
+            al., 2013), instead of the probabilities themselves (the original).
+            The critic then judges exactly the label combinations that are
+            generated. The critic of features and attributes sees the
+            probabilities either way.
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
 
@@ -258,6 +266,7 @@ class TrainingConfig(_Group):
     adam_epsilon: float = 1e-8
     generator_ema: float | None = 0.99
     aux_critic_weight: float = 1.0
+    aux_critic_straight_through: bool = False
     gradient_penalty_weight: float = 10.0
     aux_gradient_penalty_weight: float = 10.0
     dp_noise_multiplier: float | None = None

@@ -50,7 +50,7 @@ from dg_tf.config import ModelConfig
 from dg_tf.data.specs import Output, total_dim
 from dg_tf.encoding import LengthRule
 from dg_tf.models.flags import masked_steps, static_size, step_mask, steps_of, xla_step_mask
-from dg_tf.models.layers import MLP, OutputHeads, discretize
+from dg_tf.models.layers import MLP, OutputHeads, discretize, straight_through
 from dg_tf.models.lstm import TF1LSTM, Kernels, row_split_sizes
 from dg_tf.seeding import derive_seed
 
@@ -240,6 +240,20 @@ class Generator(keras.Model):
         """
         hidden = self.attribute_mlp(attribute_noise, training=False)
         return discretize(tf.cast(self.attribute_heads(hidden), tf.float32), self.attribute_outputs)
+
+    def one_hot_attributes(self, attributes: tf.Tensor) -> tf.Tensor:
+        """Generated attributes as generation outputs them, for a critic: float32 [B, A] -> [B, A].
+
+        ``attributes``: :meth:`call`'s (real, then min/max), or the real ones
+        alone [B, A_real]. Discrete outputs become one-hot in the forward pass
+        and keep the gradient of their probabilities
+        (:func:`~dg_tf.models.layers.straight_through`); the other columns
+        are unchanged. What the auxiliary critic scores with
+        ``aux_critic_straight_through``.
+        """
+        width = sum(o.dim for o in self.attribute_outputs)
+        real = straight_through(attributes[:, :width], self.attribute_outputs)
+        return tf.concat([real, attributes[:, width:]], axis=-1)
 
     def _within_range(self, addi: tf.Tensor) -> tf.Tensor:
         """(mid, half) pairs [B, 2C] with each half scaled by the room its mid leaves inside the feature's bounds.

@@ -30,6 +30,7 @@ __all__ = [
     "discretize",
     "MLP",
     "piecewise_linear_relu",
+    "straight_through",
 ]
 
 
@@ -110,6 +111,17 @@ def discretize(values: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor:
         ],
         axis=-1,
     )
+
+
+def straight_through(values: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor:
+    """:func:`discretize` in the forward pass, the identity's gradient in the backward pass.
+
+    The straight-through estimator (Bengio, Léonard and Courville, 2013):
+    each discrete block of ``values`` [..., sum(dims)] becomes one-hot(argmax)
+    (up to float rounding), the vectors generation outputs, while gradients
+    reach the probabilities as if unchanged; continuous blocks pass as they are.
+    """
+    return values + tf.stop_gradient(discretize(values, outputs) - values)
 
 
 class OutputHeads(keras.layers.Layer):

@@ -176,7 +176,7 @@ class DPCriticUpdate:
         self,
         critics: Sequence["CriticSlot"],
         real_data: tuple[tf.Tensor, tf.Tensor],
-        fake: tuple[tf.Tensor, tf.Tensor],
+        fake: tuple[tf.Tensor, ...],
         rng: tf.random.Generator,
     ) -> dict[str, tf.Tensor]:
         """Update every critic on one Poisson sample of ``real_data``; returns their logs.
@@ -188,12 +188,12 @@ class DPCriticUpdate:
         Args:
             critics: the critics and their optimizers.
             real_data: all real rows, features float32 [N, L, D] and attributes [N, A].
-            fake: the step's generated features [batch_size, L, D] and attributes [batch_size, A].
+            fake: the step's generated inputs, each [batch_size, ...]
+                (:meth:`~dg_tf.training.step.GANStep.generated_inputs`).
             rng: the run's generator (sample, pairing, penalty mixing, noise).
         """
         c = self.config
         real_features, real_attributes = real_data
-        fake_features, fake_attributes = fake
         index = poisson_sample(rng, self.num_examples, self.sampling_probability)
         count = tf.shape(index, out_type=tf.int64)[0]
         slots = self.chunk_size
@@ -205,11 +205,11 @@ class DPCriticUpdate:
             rows = tf.gather(index, tf.minimum(slot, count - 1))
             partners = rng.uniform([slots], 0, c.batch_size, dtype=tf.int64)
             real = (tf.gather(real_features, rows), tf.gather(real_attributes, rows))
-            fake = (tf.gather(fake_features, partners), tf.gather(fake_attributes, partners))
+            fake_rows = tuple(tf.gather(x, partners) for x in fake)
             new_grad_sums, new_term_sums = [], []
             for critic, grad_sum, term_sum in zip(critics, grad_sums, term_sums):
                 grads, terms = per_example_critic_gradients(
-                    critic.network, critic.network.trainable_variables, critic.inputs(real), critic.inputs(fake),
+                    critic.network, critic.network.trainable_variables, critic.inputs(real), critic.inputs(fake_rows),
                     rng.uniform([slots]), critic.penalty_weight,
                 )
                 clipped, _ = clip_per_example(grads, c.dp_l2_clip)

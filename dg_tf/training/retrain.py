@@ -62,9 +62,16 @@ class AttributeStep:
                                      config.aux_gradient_penalty_weight, "attr_d")
 
     def generate(self, noise: tf.Tensor) -> tf.Tensor:
-        """Real attributes [B, A_real] (discrete ones as probabilities) from attribute noise [B, noise]."""
+        """Real attributes [B, A_real] from attribute noise [B, noise], as the critic sees them.
+
+        Discrete ones as probabilities, or one-hot with
+        ``aux_critic_straight_through`` (as the auxiliary critic sees them in training).
+        """
         hidden = self.generator.attribute_mlp(noise, training=True)
-        return tf.cast(self.generator.attribute_heads(hidden), tf.float32)
+        attributes = tf.cast(self.generator.attribute_heads(hidden), tf.float32)
+        if self.config.aux_critic_straight_through:
+            return self.generator.one_hot_attributes(attributes)
+        return attributes
 
     def __call__(self, real: tuple[tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
         """One step on ``real`` rows ([B, A_real], from the ``tf.data`` pipeline) or rows drawn here."""

@@ -130,8 +130,9 @@ class CriticSlot:
     sees_features: bool = True
 
     def inputs(self, data: tuple[tf.Tensor, ...]) -> tuple[tf.Tensor, ...]:
-        """This critic's inputs from (features, attributes)."""
-        return data if self.sees_features else data[1:]
+        """This critic's inputs from real (features, attributes) or generated (features, attributes, attributes
+        as the auxiliary critic sees them: :meth:`GANStep.generated_inputs`)."""
+        return data[:2] if self.sees_features else data[-1:]
 
     def logs(self, loss, real_mean, fake_mean, penalty) -> dict[str, tf.Tensor]:
         """An update's scalars under the original TensorBoard names."""
@@ -234,8 +235,7 @@ class GANStep:
         logs: dict[str, tf.Tensor] = {}
         for generator_round in range(c.generator_rounds):
             with tf.GradientTape() as tape:
-                fake = self.generator(noise, training=True)
-                fake = (pack(fake["features"], k), pack(fake["attributes"], k))
+                fake = self.generated_inputs(self.generator(noise, training=True))
                 if generator_round == 0:
                     with tape.stop_recording():  # 1. the critic loop, on this forward pass
                         for critic_round in range(c.critic_rounds):
@@ -253,10 +253,10 @@ class GANStep:
                                     logs.update(critic.logs(*terms))
                             self.generator.update_batch_norm_statistics(noise)  # as the skipped forward would
                 # 2. the generator update: -D(fake) - alpha * D_attr(fake), against the critics as updated
-                loss_d = wasserstein_generator_loss(self.critic(*fake))
+                loss_d = wasserstein_generator_loss(self.critic(*self.critics[0].inputs(fake)))
                 loss = loss_d
                 if self.aux_critic is not None:
-                    loss_attr_d = wasserstein_generator_loss(self.aux_critic(fake[1]))
+                    loss_attr_d = wasserstein_generator_loss(self.aux_critic(*self.critics[1].inputs(fake)))
                     loss = loss + c.aux_critic_weight * loss_attr_d
                     logs["loss/g/attr_d"] = loss_attr_d
                 scaled = self.replicas.scale_loss(loss, self.generator_optimizer)
@@ -266,6 +266,18 @@ class GANStep:
             logs["loss/g/d"] = loss_d
             logs["loss/g"] = loss
         return logs
+
+    def generated_inputs(self, generated: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """The critics' view of a forward pass: packed (features, attributes, the auxiliary critic's attributes).
+
+        The auxiliary critic's attributes are the probabilities, or with
+        ``aux_critic_straight_through`` the one-hot vectors generation
+        outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`).
+        """
+        k = self.config.num_packing
+        attributes = generated["attributes"]
+        seen = self.generator.one_hot_attributes(attributes) if self.config.aux_critic_straight_through else attributes
+        return pack(generated["features"], k), pack(attributes, k), pack(seen, k)
 
     # ------------------------------------------------------------ its inputs
     def __call__(self, real: tuple[tf.Tensor, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
