@@ -29,7 +29,7 @@ from dg_tf.models import AttributeCritic, Generator, choose_kernels
 from dg_tf.seeding import derive_seed
 from dg_tf.training.distribute import strategy_scope
 from dg_tf.training.loop import TrainingLoop
-from dg_tf.training.step import CriticSlot, adam, critic_gradients, finish_generator
+from dg_tf.training.step import CriticSlot, adam, aux_critic_view, critic_gradients, finish_generator
 
 __all__ = ["AttributeStep", "AttributeTrainer"]
 
@@ -68,10 +68,7 @@ class AttributeStep:
         ``aux_critic_straight_through`` (as the auxiliary critic sees them in training).
         """
         hidden = self.generator.attribute_mlp(noise, training=True)
-        attributes = tf.cast(self.generator.attribute_heads(hidden), tf.float32)
-        if self.config.aux_critic_straight_through:
-            return self.generator.one_hot_attributes(attributes)
-        return attributes
+        return aux_critic_view(self.config, self.generator, tf.cast(self.generator.attribute_heads(hidden), tf.float32))
 
     def __call__(self, real: tuple[tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
         """One step on ``real`` rows ([B, A_real], from the ``tf.data`` pipeline) or rows drawn here."""

@@ -44,7 +44,7 @@ from dg_tf.training.distribute import Replicas
 from dg_tf.training.dp import DPCriticUpdate
 from dg_tf.training.standing import set_standing_statistics
 
-__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "critic_gradients", "finish_generator"]
+__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "aux_critic_view", "critic_gradients", "finish_generator"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,15 @@ class CriticSlot:
         p = self.prefix
         return {f"loss/{p}": loss, f"loss/{p}/fake": fake_mean, f"loss/{p}/real": -real_mean, f"loss/{p}/gp": penalty,
                 f"{p}/fake": fake_mean, f"{p}/real": real_mean}
+
+
+def aux_critic_view(config: DGConfig, generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
+    """Generated attributes float32 [B, A] as the auxiliary (or retraining's attribute) critic scores them.
+
+    The probabilities, or with ``aux_critic_straight_through`` the one-hot
+    vectors generation outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`).
+    """
+    return generator.one_hot_attributes(attributes) if config.aux_critic_straight_through else attributes
 
 
 def critic_gradients(
@@ -276,7 +285,7 @@ class GANStep:
         """
         k = self.config.num_packing
         attributes = generated["attributes"]
-        seen = self.generator.one_hot_attributes(attributes) if self.config.aux_critic_straight_through else attributes
+        seen = aux_critic_view(self.config, self.generator, attributes)
         return pack(generated["features"], k), pack(attributes, k), pack(seen, k)
 
     # ------------------------------------------------------------ its inputs
