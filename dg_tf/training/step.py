@@ -277,12 +277,7 @@ class GANStep:
         return logs
 
     def generated_inputs(self, generated: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """The critics' view of a forward pass: packed (features, attributes, the auxiliary critic's attributes).
-
-        The auxiliary critic's attributes are the probabilities, or with
-        ``aux_critic_straight_through`` the one-hot vectors generation
-        outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`).
-        """
+        """The critics' view of a forward pass: packed (features, attributes, :func:`aux_critic_view` of them)."""
         k = self.config.num_packing
         attributes = generated["attributes"]
         seen = aux_critic_view(self.config, self.generator, attributes)
