@@ -15,7 +15,7 @@ from conftest import REPO
 
 @pytest.mark.parametrize("settings, expected", [
     # CPU, float32: the fused training LSTM, the inference LSTM in row groups, XLA only for the small helpers
-    ({}, Kernels(xla=False, xla_helpers=True, fused_lstm=True, inference_lstm=True, batch_splits=4)),
+    ({}, Kernels(xla=False, xla_helpers=True, fused_lstm=True, inference_lstm=True, batch_splits=2, row_groups=2)),
     ({"jit_compile": "off"}, Kernels(xla=False, xla_helpers=False, fused_lstm=True, inference_lstm=True)),
     ({"jit_compile": "on"}, Kernels(xla=True, xla_helpers=True, fused_lstm=False, inference_lstm=False)),
     ({"precision": "mixed_bfloat16"}, Kernels(fused_lstm=False, inference_lstm=False)),  # BlockLSTM has no bf16
@@ -23,16 +23,20 @@ from conftest import REPO
     ({"dp_noise_multiplier": 1.0}, Kernels()),
     ({"lstm_batch_splits": 1, "jit_compile": "off"}, Kernels(xla_helpers=False, batch_splits=1)),
 ])
-def test_each_kernel_choice_on_a_cpu(settings, expected):
-    assert choose_kernels(DGConfig(generate_row_groups=2, **settings), gpu=False) == expected
+def test_each_kernel_choice_on_a_cpu(settings, expected, monkeypatch):
+    import dg_tf.models.lstm as lstm
+
+    monkeypatch.setattr(lstm, "available_cores", lambda: 2)  # the 2-core machine the defaults were measured on
+    assert choose_kernels(DGConfig(**settings), gpu=False) == expected
 
 
-def test_generation_runs_one_row_group_per_core_unless_told(monkeypatch):
+def test_training_splits_and_generation_groups_are_one_per_core_unless_told(monkeypatch):
     import dg_tf.models.lstm as lstm
 
     monkeypatch.setattr(lstm, "available_cores", lambda: 7)
-    assert choose_kernels(DGConfig(), gpu=False).row_groups == 7
-    assert choose_kernels(DGConfig(generate_row_groups=3), gpu=False).row_groups == 3
+    assert (choose_kernels(DGConfig(), gpu=False).batch_splits, choose_kernels(DGConfig(), gpu=False).row_groups) == (7, 7)
+    told = choose_kernels(DGConfig(lstm_batch_splits=5, generate_row_groups=3), gpu=False)
+    assert (told.batch_splits, told.row_groups) == (5, 3)
 
 
 def test_a_gpu_compiles_whole_steps_unless_told_otherwise_or_private():

@@ -55,7 +55,7 @@ class Kernels:
             in ``row_groups`` groups of rows, each a whole forward pass
             (:meth:`~dg_tf.models.generator.Generator.generate`).
         batch_splits: the fused LSTM runs as this many independent ops over
-            parts of the batch (``RuntimeConfig.lstm_batch_splits``).
+            parts of the batch (``RuntimeConfig.lstm_batch_splits``, resolved).
         row_groups: groups of rows of a generation batch
             (``RuntimeConfig.generate_row_groups``, resolved).
     """
@@ -64,7 +64,7 @@ class Kernels:
     xla_helpers: bool = True
     fused_lstm: bool = True
     inference_lstm: bool = True
-    batch_splits: int = 4
+    batch_splits: int = 2
     row_groups: int = 2
 
 
@@ -82,8 +82,8 @@ def choose_kernels(config: DGConfig, gpu: bool | None = None) -> Kernels:
       and computes in float32.
 
     Args:
-        config: reads ``jit_compile``, ``lstm_batch_splits``,
-            ``generate_row_groups`` (``None``: one group per core,
+        config: reads ``jit_compile``, ``lstm_batch_splits`` and
+            ``generate_row_groups`` (``None``: one per core,
             :func:`~dg_tf.runtime.available_cores`), ``precision`` and whether
             ``dp_noise_multiplier`` is set.
         gpu: whether a GPU is visible; ``None`` asks TensorFlow.
@@ -98,7 +98,7 @@ def choose_kernels(config: DGConfig, gpu: bool | None = None) -> Kernels:
         xla_helpers=jit != "off",
         fused_lstm=fused,
         inference_lstm=fused and config.model.precision == "float32",
-        batch_splits=config.runtime.lstm_batch_splits,
+        batch_splits=config.runtime.lstm_batch_splits or available_cores(),
         row_groups=config.runtime.generate_row_groups or available_cores(),
     )
 
