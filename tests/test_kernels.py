@@ -15,7 +15,7 @@ from conftest import REPO
 
 @pytest.mark.parametrize("settings, expected", [
     # CPU, float32: the fused training LSTM, the inference LSTM in row groups, XLA only for the small helpers
-    ({}, Kernels(xla=False, xla_helpers=True, fused_lstm=True, inference_lstm=True, batch_splits=2, row_groups=2)),
+    ({}, Kernels(xla=False, xla_helpers=True, fused_lstm=True, inference_lstm=True, batch_splits=2)),
     ({"jit_compile": "off"}, Kernels(xla=False, xla_helpers=False, fused_lstm=True, inference_lstm=True)),
     ({"jit_compile": "on"}, Kernels(xla=True, xla_helpers=True, fused_lstm=False, inference_lstm=False)),
     ({"precision": "mixed_bfloat16"}, Kernels(fused_lstm=False, inference_lstm=False)),  # BlockLSTM has no bf16
@@ -34,7 +34,8 @@ def test_training_splits_and_generation_groups_are_one_per_core_unless_told(monk
     import dg_tf.models.lstm as lstm
 
     monkeypatch.setattr(lstm, "available_cores", lambda: 7)
-    assert (choose_kernels(DGConfig(), gpu=False).batch_splits, choose_kernels(DGConfig(), gpu=False).row_groups) == (7, 7)
+    default = choose_kernels(DGConfig(), gpu=False)
+    assert (default.batch_splits, default.row_groups) == (7, 7)
     told = choose_kernels(DGConfig(lstm_batch_splits=5, generate_row_groups=3), gpu=False)
     assert (told.batch_splits, told.row_groups) == (5, 3)
 
