@@ -45,15 +45,15 @@ def matmul_flops(tf, size: int, threads: int, repeats: int = 5) -> float:
     return threads * 2.0 * size**3 / best
 
 
-def paper_config(arch: Architecture, **fields):
+def arch_config(arch: Architecture, **fields):
     """A ``DGConfig`` with ``arch``'s network sizes (same for the critic and the auxiliary critic), no
     training figures, and ``fields``."""
     from dg_tf import DGConfig
 
     return DGConfig(
-        attribute_noise_dim=arch.noise_dim,
-        addi_attribute_noise_dim=arch.noise_dim,
-        feature_noise_dim=arch.noise_dim,
+        attribute_noise_dim=arch.attribute_noise_dim,
+        addi_attribute_noise_dim=arch.attribute_noise_dim,
+        feature_noise_dim=arch.feature_noise_dim,
         attribute_hidden_layers=arch.attribute_layers,
         attribute_hidden_units=arch.attribute_units,
         feature_lstm_layers=arch.lstm_layers,
@@ -92,7 +92,7 @@ def run(job: Job) -> dict:
     dataset = case_dataset(job.case_file)
     baseline = rss_mib()  # framework loaded, data read, no model yet
     peak_flops = matmul_flops(tf, job.matmul_size, job.threads)
-    config = paper_config(job.arch, sample_len=job.sample_len, batch_size=job.batch_size, epochs=job.epochs,
+    config = arch_config(job.arch, sample_len=job.sample_len, batch_size=job.batch_size, epochs=job.epochs,
                           generate_batch_size=job.gen_batch, seed=job.seed)
     clock = StepClock()
 

@@ -187,6 +187,7 @@ class FidelityJob:
             (``max_length`` is L, the padded length).
         num_generate: series to generate (the training set's size).
         threads: framework threads.
+        architecture: a key of :data:`benchmarks.common.ARCHITECTURES`: the network sizes both systems get.
         dg_overrides: dg_tf only: further ``DGConfig`` fields (candidate experiments).
         code_version: what the system's code was (the run cache's key: a run of changed code is not reused).
     """
@@ -201,6 +202,7 @@ class FidelityJob:
     max_length: int
     num_generate: int
     threads: int
+    architecture: str
     dg_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     code_version: str = ""
 

@@ -10,7 +10,7 @@ job's ``out_file``:
 - the triple: the :func:`benchmarks.common.write_case` file as a
   ``dg_tf.Dataset``; labels are the attribute blocks' argmax.
 
-The configuration is the paper's architecture (:func:`benchmarks.dg_runner.paper_config`)
+The configuration is the job's architecture (:func:`benchmarks.dg_runner.arch_config`)
 with the job's epochs, batch and sample_len, dg_tf's defaults otherwise, and
 the job's ``dg_overrides`` (candidate experiments) on top.
 """
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import ARCHITECTURES, run_job
-from benchmarks.dg_runner import case_dataset, paper_config
+from benchmarks.dg_runner import arch_config, case_dataset
 from benchmarks.fidelity_cases import CASES, FidelityJob, Series, label_text, table_series
 
 
@@ -45,7 +45,7 @@ def run(job: FidelityJob) -> dict:
 
     configure_cpu_threads(job.threads)
     case = CASES[job.case]
-    config = paper_config(ARCHITECTURES["paper"], sample_len=job.sample_len, batch_size=job.batch_size,
+    config = arch_config(ARCHITECTURES[job.architecture], sample_len=job.sample_len, batch_size=job.batch_size,
                           epochs=job.epochs, seed=job.seed).replace(**job.dg_overrides)
     if case.source == "table":
         frame = pd.read_csv(job.train_file)

@@ -14,7 +14,7 @@ DGAN as its users would, then writes the synthetic series
 - the triple: ``train_numpy`` on the series cut to their lengths, then
   ``generate_numpy`` (gretel then generates full-length series).
 
-Configuration: the paper's architecture with the critics resized to it
+Configuration: the job's architecture with the critics resized to it
 (:func:`benchmarks.peer_runner.setup`), the job's epochs, batch and
 sample_len, ``max_sequence_len`` the job's padded length.
 """
@@ -29,18 +29,18 @@ import pandas as pd
 
 from benchmarks.common import ARCHITECTURES, read_case, run_job, to_codes
 from benchmarks.fidelity_cases import CASES, FidelityJob, Series, label_text, table_series
-from benchmarks.peer_runner import paper_config, setup
+from benchmarks.peer_runner import arch_config, setup
 
 
 def run(job: FidelityJob) -> dict:
     """Train, generate and write the synthetic series; returns the training and generation seconds."""
-    arch = ARCHITECTURES["paper"]
+    arch = ARCHITECTURES[job.architecture]
     setup(job.threads, job.seed, arch)
     from gretel_synthetics.timeseries_dgan.config import DfStyle, OutputType
     from gretel_synthetics.timeseries_dgan.dgan import DGAN
 
     case = CASES[job.case]
-    model = DGAN(paper_config(arch, max_sequence_len=job.max_length, sample_len=job.sample_len,
+    model = DGAN(arch_config(arch, max_sequence_len=job.max_length, sample_len=job.sample_len,
                               batch_size=job.batch_size, epochs=job.epochs))
     began = time.perf_counter()
     if case.source == "table":

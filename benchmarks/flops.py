@@ -102,7 +102,7 @@ def _mlp(inputs: int, layers: int, units: int, outputs: int) -> int:
 
 def _attribute_macs(shape: Shape, arch: Architecture) -> int:
     """Multiply-adds of the attribute MLP and the min/max MLP for one sample."""
-    a, aa, z = shape.attribute_width, shape.addi_width, arch.noise_dim
+    a, aa, z = shape.attribute_width, shape.addi_width, arch.attribute_noise_dim
     macs = _mlp(z, arch.attribute_layers, arch.attribute_units, a) if a else 0
     if aa:
         macs += _mlp(z + a, arch.attribute_layers, arch.attribute_units, aa)
@@ -113,7 +113,7 @@ def generation_flops(shape: Shape, arch: Architecture) -> float:
     """FLOPs of one generator forward pass for one sample (G)."""
     passes = shape.length // shape.sample_len
     u = arch.lstm_units
-    lstm_in = shape.attribute_width + shape.addi_width + arch.noise_dim
+    lstm_in = shape.attribute_width + shape.addi_width + arch.feature_noise_dim
     macs = _attribute_macs(shape, arch)
     for _ in range(arch.lstm_layers):
         macs += passes * 4 * u * (lstm_in + u)

@@ -73,14 +73,14 @@ def setup(threads: int, seed: int, critic: Architecture | None) -> None:
     dgan_module.Discriminator = SizedDiscriminator
 
 
-def paper_config(arch: Architecture, **fields):
+def arch_config(arch: Architecture, **fields):
     """gretel's ``DGANConfig`` with ``arch``'s sizes, the auxiliary critic, [0, 1] scaling with per-example
     (auto-)normalization, on the CPU, and ``fields`` (max_sequence_len, sample_len, batch_size, epochs)."""
     from gretel_synthetics.timeseries_dgan.config import DGANConfig, Normalization
 
     return DGANConfig(
-        attribute_noise_dim=arch.noise_dim,
-        feature_noise_dim=arch.noise_dim,
+        attribute_noise_dim=arch.attribute_noise_dim,
+        feature_noise_dim=arch.feature_noise_dim,
         attribute_num_layers=arch.attribute_layers,
         attribute_num_units=arch.attribute_units,
         feature_num_layers=arch.lstm_layers,
@@ -107,7 +107,7 @@ def run(job: Job) -> dict:
     lengths = case["gen_flags"].sum(axis=1).astype(int)
     series = [f[:n] for f, n in zip(features, lengths)]
     kinds = {"continuous": OutputType.CONTINUOUS, "discrete": OutputType.DISCRETE}
-    config = paper_config(arch, max_sequence_len=case["features"].shape[1], sample_len=job.sample_len,
+    config = arch_config(arch, max_sequence_len=case["features"].shape[1], sample_len=job.sample_len,
                           batch_size=job.batch_size, epochs=job.epochs)
     baseline = rss_mib()  # framework loaded, data read, no model yet
     model = dgan_module.DGAN(config)

@@ -245,13 +245,26 @@ def test_to_codes_gives_gretel_one_column_per_variable():
         to_codes(values[:, :4], outputs)
 
 
+def test_dg_tf_architecture_is_the_default_model_config():
+    """The fidelity harness's "dg_tf" sizes, given to both systems, are dg_tf's defaults, field by field."""
+    from benchmarks.dg_runner import arch_config
+    from dg_tf import DGConfig
+
+    default, sized = DGConfig().model, arch_config(ARCHITECTURES["dg_tf"]).model
+    fields = ("attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim", "attribute_hidden_layers",
+              "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units", "critic_hidden_layers",
+              "critic_hidden_units", "aux_critic_hidden_layers", "aux_critic_hidden_units")
+    assert {f: getattr(sized, f) for f in fields} == {f: getattr(default, f) for f in fields}
+    assert ARCHITECTURES["paper"].feature_noise_dim == 5  # the paper's appendix B
+
+
 def test_flops_by_hand():
     """Every matmul of dg_tf's training step (dg_tf/training/step.py) for a tiny shape, counted from the layer sizes.
 
     L=4, S=2 (2 passes), K=1 continuous feature (Aa=2), A=2 real attribute columns, variable length (D=3 with
     the 2 flag channels); noise 1, attribute MLPs 1 x 2, LSTM 1 x 2, critics 1 x 2.
     """
-    arch = Architecture(noise_dim=1, attribute_layers=1, attribute_units=2, lstm_layers=1, lstm_units=2,
+    arch = Architecture(attribute_noise_dim=1, feature_noise_dim=1, attribute_layers=1, attribute_units=2, lstm_layers=1, lstm_units=2,
                         critic_layers=1, critic_units=2)
     shape = Shape(length=4, sample_len=2, feature_width=1, continuous_features=1, attribute_width=2)
     # multiply-adds per sample of each Dense layer, as (inputs x outputs)
