@@ -6,9 +6,8 @@ triple and three real long tables) it
 1. prepares the data once: a seeded split of the series into training data
    and a held-out quarter, written as the file a user would train on (a CSV
    for tables, a case file for the triple);
-2. trains each system on it with the same architecture (dg_tf's defaults:
-   the paper's but for a feature noise of 20; ``--architecture paper`` for
-   the paper's), epochs,
+2. trains each system on it with the same architecture (the paper's, which
+   are dg_tf's defaults; ``--architecture`` gives both other sizes), epochs,
    batch and sample_len, once per seed (:mod:`benchmarks.fidelity_dg`,
    :mod:`benchmarks.fidelity_peer` in the peer's venv), each generating as
    many series as the training set;
@@ -100,9 +99,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO / "out" / "fidelity", help="results and run cache")
     parser.add_argument("--dg-overrides", type=json.loads, default={}, metavar="JSON",
                         help="further DGConfig fields for dg_tf (candidate experiments; use with --tag)")
-    parser.add_argument("--architecture", choices=("dg_tf", "paper"), default="dg_tf",
-                        help="network sizes given to both systems: dg_tf's defaults (default) or the paper's "
-                             "(feature noise 5 instead of 20)")
+    parser.add_argument("--architecture", choices=("paper", "noise20"), default="paper",
+                        help="network sizes given to both systems: the paper's, which are dg_tf's defaults (default), "
+                             "or those with a feature noise of 20 instead of 5 (candidate e15)")
     parser.add_argument("--tag", default="",
                         help="name of the variant in the cache and the report (the peer's too with --architecture)")
     parser.add_argument("--threads", type=int, default=1,
@@ -124,7 +123,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if not isinstance(args.dg_overrides, dict):
         parser.error("--dg-overrides must be a JSON object")
-    if (args.dg_overrides or args.architecture != "dg_tf") and not args.tag:
+    if (args.dg_overrides or args.architecture != "paper") and not args.tag:
         parser.error("--dg-overrides and --architecture need a --tag naming the variant")
     return args
 
@@ -315,7 +314,7 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
     }
     planned = []
     for system in args.systems:
-        varied = system == DG or args.architecture != "dg_tf"  # the peer's runs change only with the sizes
+        varied = system == DG or args.architecture != "paper"  # the peer's runs change only with the sizes
         name = f"{system}-{args.tag}" if args.tag and varied else system
         for seed in range(args.seeds):
             run_folder = folder / name / f"seed{seed}"

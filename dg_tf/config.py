@@ -114,8 +114,7 @@ class ModelConfig(_Group):
             passes L/S is closest to 50, the paper's advice (§4.4).
         attribute_noise_dim: width of the noise of the attribute generator.
         addi_attribute_noise_dim: width of the noise of the min/max generator.
-        feature_noise_dim: width of the noise fed to each LSTM pass (20; the paper's is 5: README,
-            "Where dg_tf deliberately differs").
+        feature_noise_dim: width of the noise fed to each LSTM pass.
         attribute_hidden_layers / attribute_hidden_units: hidden Dense+ReLU+BatchNorm
             blocks of both attribute MLPs.
         feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
@@ -160,7 +159,7 @@ class ModelConfig(_Group):
     sample_len: int | None = None
     attribute_noise_dim: int = 5
     addi_attribute_noise_dim: int = 5
-    feature_noise_dim: int = 20
+    feature_noise_dim: int = 5
     attribute_hidden_layers: int = 2
     attribute_hidden_units: int = 100
     feature_lstm_layers: int = 1
