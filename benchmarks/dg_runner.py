@@ -93,7 +93,7 @@ def run(job: Job) -> dict:
     baseline = rss_mib()  # framework loaded, data read, no model yet
     peak_flops = matmul_flops(tf, job.matmul_size, job.threads)
     config = arch_config(job.arch, sample_len=job.sample_len, batch_size=job.batch_size, epochs=job.epochs,
-                          generate_batch_size=job.gen_batch, seed=job.seed)
+                         generate_batch_size=job.gen_batch, seed=job.seed)
     clock = StepClock()
 
     class Clocked(keras.callbacks.Callback):

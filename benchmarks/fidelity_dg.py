@@ -46,7 +46,7 @@ def run(job: FidelityJob) -> dict:
     configure_cpu_threads(job.threads)
     case = CASES[job.case]
     config = arch_config(ARCHITECTURES[job.architecture], sample_len=job.sample_len, batch_size=job.batch_size,
-                          epochs=job.epochs, seed=job.seed).replace(**job.dg_overrides)
+                         epochs=job.epochs, seed=job.seed).replace(**job.dg_overrides)
     if case.source == "table":
         frame = pd.read_csv(job.train_file)
         dataset, schema = dg_tf.from_dataframe(

@@ -41,7 +41,7 @@ def run(job: FidelityJob) -> dict:
 
     case = CASES[job.case]
     model = DGAN(arch_config(arch, max_sequence_len=job.max_length, sample_len=job.sample_len,
-                              batch_size=job.batch_size, epochs=job.epochs))
+                             batch_size=job.batch_size, epochs=job.epochs))
     began = time.perf_counter()
     if case.source == "table":
         model.train_dataframe(

@@ -108,7 +108,7 @@ def run(job: Job) -> dict:
     series = [f[:n] for f, n in zip(features, lengths)]
     kinds = {"continuous": OutputType.CONTINUOUS, "discrete": OutputType.DISCRETE}
     config = arch_config(arch, max_sequence_len=case["features"].shape[1], sample_len=job.sample_len,
-                          batch_size=job.batch_size, epochs=job.epochs)
+                         batch_size=job.batch_size, epochs=job.epochs)
     baseline = rss_mib()  # framework loaded, data read, no model yet
     model = dgan_module.DGAN(config)
     clock = StepClock()
