@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench import machine_description
-from benchmarks.common import temporary_name, thread_environment, write_case, write_json
+from benchmarks.common import ARCHITECTURES, temporary_name, thread_environment, write_case, write_json
 from benchmarks.fidelity_cases import CASES, FidelityCase, FidelityJob, Series, batch_size, split_ids, table_series
 from benchmarks.peer_env import DEFAULT_VENV, ensure_peer_venv
 
@@ -74,6 +74,8 @@ DG = "dg_tf"
 PEER = "gretel"
 SYSTEMS = (DG, PEER)
 RUNNERS = {DG: "benchmarks.fidelity_dg", PEER: "benchmarks.fidelity_peer"}
+#: the sizes both systems get unless ``--architecture`` says otherwise: the paper's, dg_tf's defaults.
+DEFAULT_ARCHITECTURE = "paper"
 #: measure -> True where higher is better.
 MEASURES = {
     "acf_mse": False,
@@ -99,9 +101,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO / "out" / "fidelity", help="results and run cache")
     parser.add_argument("--dg-overrides", type=json.loads, default={}, metavar="JSON",
                         help="further DGConfig fields for dg_tf (candidate experiments; use with --tag)")
-    parser.add_argument("--architecture", choices=("paper", "noise20"), default="paper",
-                        help="network sizes given to both systems: the paper's, which are dg_tf's defaults (default), "
-                             "or those with a feature noise of 20 instead of 5 (candidate e15)")
+    parser.add_argument("--architecture", choices=list(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
+                        help="network sizes given to both systems (benchmarks.common.ARCHITECTURES): paper, dg_tf's "
+                             "defaults (default); noise20, a feature noise of 20 instead of 5 (candidate e15); tiny, "
+                             "smoke runs only")
     parser.add_argument("--tag", default="",
                         help="name of the variant in the cache and the report (the peer's too with --architecture)")
     parser.add_argument("--threads", type=int, default=1,
@@ -123,7 +126,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if not isinstance(args.dg_overrides, dict):
         parser.error("--dg-overrides must be a JSON object")
-    if (args.dg_overrides or args.architecture != "paper") and not args.tag:
+    if (args.dg_overrides or args.architecture != DEFAULT_ARCHITECTURE) and not args.tag:
         parser.error("--dg-overrides and --architecture need a --tag naming the variant")
     return args
 
@@ -314,7 +317,7 @@ def run_case(case: FidelityCase, args: argparse.Namespace, pythons: dict[str, st
     }
     planned = []
     for system in args.systems:
-        varied = system == DG or args.architecture != "paper"  # the peer's runs change only with the sizes
+        varied = system == DG or args.architecture != DEFAULT_ARCHITECTURE  # the peer's change only with the sizes
         name = f"{system}-{args.tag}" if args.tag and varied else system
         for seed in range(args.seeds):
             run_folder = folder / name / f"seed{seed}"

@@ -245,7 +245,7 @@ def test_to_codes_gives_gretel_one_column_per_variable():
         to_codes(values[:, :4], outputs)
 
 
-def test_dg_tf_architecture_is_the_default_model_config():
+def test_paper_architecture_is_the_default_model_config():
     """The fidelity harness's default sizes, the paper's, given to both systems, are dg_tf's defaults, field by field."""
     from benchmarks.dg_runner import arch_config
     from dg_tf import DGConfig
