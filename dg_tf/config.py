@@ -215,6 +215,17 @@ class TrainingConfig(_Group):
             (classification accuracy 0.70 -> 0.47); with several attributes,
             for conditional generation, it fits their joint distribution better
             (README, "Conditioning on labels").
+        aux_critic_probabilities_and_one_hot: the auxiliary critic (and the
+            attribute critic of ``retrain_attributes``) scores both views of
+            the generated attributes side by side, ``[probabilities, one-hot
+            of the discrete ones]`` (the second with the straight-through
+            gradient), and the real ones as ``[attributes, their discrete
+            part]``. The probabilities keep the pressure towards confident
+            labels that the original's critic gives; the one-hot part lets it
+            judge the label combinations that generation outputs. Widens that
+            critic's input by the width of the discrete and continuous real
+            attributes, so it cannot change on resume. Not with
+            ``aux_critic_straight_through`` (which replaces the probabilities).
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
 
@@ -272,6 +283,7 @@ class TrainingConfig(_Group):
     generator_ema: float | None = 0.99
     aux_critic_weight: float = 1.0
     aux_critic_straight_through: bool = False
+    aux_critic_probabilities_and_one_hot: bool = False
     gradient_penalty_weight: float = 10.0
     aux_gradient_penalty_weight: float = 10.0
     dp_noise_multiplier: float | None = None
@@ -289,14 +301,19 @@ class TrainingConfig(_Group):
     FRACTIONS = ("adam_beta1", "adam_beta2", "generator_ema")
     #: What a resumed run may not change: the privacy accounting assumes one sigma and clip for the whole run,
     #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step; the
-    #: generator's average is optimizer state that a checkpoint holds or lacks, and averages one momentum.
-    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema")
+    #: generator's average is optimizer state that a checkpoint holds or lacks, and averages one momentum;
+    #: the auxiliary critic's input width follows ``aux_critic_probabilities_and_one_hot``.
+    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema", "aux_critic_probabilities_and_one_hot")
     FIXED_ON_RESUME_WITH_DP = ("batch_size", "critic_rounds")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 < self.dp_delta < 1.0:
             raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
+        if self.aux_critic_straight_through and self.aux_critic_probabilities_and_one_hot:
+            raise ConfigError("aux_critic_straight_through and aux_critic_probabilities_and_one_hot are "
+                              "alternatives: the first shows the auxiliary critic the one-hot attributes alone, "
+                              "the second beside the probabilities; set one")
 
     @property
     def differentially_private(self) -> bool:

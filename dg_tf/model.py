@@ -55,6 +55,7 @@ from dg_tf.tabular.frames import from_dataframe, to_dataframe
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
+from dg_tf.training.step import aux_critic_view
 
 __all__ = ["DoppelGANger", "sample_batch"]
 
@@ -389,7 +390,7 @@ class DoppelGANger:
                 c.aux_critic_hidden_layers, c.aux_critic_hidden_units, derive_seed(seed, "retrain_critic"),
                 dtype=dtype_policy(c), name="retrain_critic",
             )
-            critic(tf.constant(attributes[:1]))
+            critic(aux_critic_view(c, self.generator, tf.constant(attributes[:1])))  # built for its input width
         run = RunFolder(run_dir) if run_dir is not None else None
         trainer = AttributeTrainer(c, self.generator, critic, attributes, seed=seed,
                                    logdir=run.logs if run is not None else None)

@@ -1,12 +1,17 @@
-"""``aux_critic_straight_through``: the auxiliary critic scores generated discrete attributes as one-hot vectors."""
+"""What the auxiliary critic sees of the attributes: the probabilities (the original), the one-hot vectors
+(``aux_critic_straight_through``) or both side by side (``aux_critic_probabilities_and_one_hot``)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from dg_tf import DGConfig, DoppelGANger, Normalization, Output, OutputType
+from dg_tf import ConfigError, DGConfig, DoppelGANger, Normalization, Output, OutputType
+from dg_tf.encoding import Encoding
+from dg_tf.models.build import build_networks
 from dg_tf.models.layers import straight_through
+from dg_tf.training.step import aux_critic_view
 
 from conftest import TINY, make_toy_dataset
 
@@ -30,10 +35,10 @@ def test_forward_is_the_one_hot_argmax_and_the_gradient_the_identity():
     np.testing.assert_allclose(tape.gradient(loss, x).numpy(), weights, rtol=1e-6)
 
 
-def _one_step(dataset, straight: bool) -> DoppelGANger:
+def _one_step(dataset, **view: bool) -> DoppelGANger:
     """A model after exactly one training step (batch = the whole toy set, one epoch), last weights."""
     config = DGConfig(**{**TINY, "batch_size": dataset.num_samples, "epochs": 1, "generator_ema": None,
-                         "standing_statistics": False, "aux_critic_straight_through": straight})
+                         "standing_statistics": False, **view})
     return DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
 
 
@@ -45,7 +50,7 @@ def test_only_the_auxiliary_critic_sees_one_hot_attributes():
     # One step updates the critic, then the auxiliary critic, then the generator, from the same draws either way:
     # the critic (which sees probabilities either way) must come out bitwise the same, the auxiliary critic not.
     dataset = make_toy_dataset()
-    soft, one_hot = _one_step(dataset, False), _one_step(dataset, True)
+    soft, one_hot = _one_step(dataset), _one_step(dataset, aux_critic_straight_through=True)
     assert not _differ(soft.critic.weights, one_hot.critic.weights)
     assert _differ(soft.aux_critic.weights, one_hot.aux_critic.weights)
     assert _differ(soft.generator.trainable_variables, one_hot.generator.trainable_variables)
@@ -53,9 +58,62 @@ def test_only_the_auxiliary_critic_sees_one_hot_attributes():
 
 def test_attribute_retraining_follows_the_setting():
     dataset = make_toy_dataset()
-    soft, one_hot = _one_step(dataset, False), _one_step(dataset, False)
+    soft, one_hot = _one_step(dataset), _one_step(dataset)
     one_hot.config = one_hot.config.replace(aux_critic_straight_through=True)
     for model in (soft, one_hot):
         model.retrain_attributes(dataset.attributes, epochs=1, seed=3)
     mlp = lambda m: m.generator.attribute_mlp.trainable_variables + m.generator.attribute_heads.trainable_variables
     assert _differ(mlp(soft), mlp(one_hot))
+
+
+def _first_kernel_rows(critic) -> int:
+    """Input width of a critic: rows of its first dense kernel."""
+    return int(next(v for v in critic.trainable_variables if len(v.shape) == 2).shape[0])
+
+
+def test_both_views_are_the_probabilities_then_the_one_hot_real_attributes():
+    # The toy attributes: a 3-way label and a [0, 1] value (A_real = 4), then 4 min/max columns (A = 8).
+    dataset = make_toy_dataset()
+    model = _one_step(dataset, aux_critic_probabilities_and_one_hot=True)
+    rng = np.random.default_rng(1)
+    probabilities, value, addi = rng.dirichlet(np.ones(3), size=5), rng.uniform(size=(5, 1)), rng.uniform(size=(5, 4))
+    generated = tf.Variable(np.concatenate([probabilities, value, addi], axis=1).astype(np.float32))
+    weights = rng.normal(size=(5, 12)).astype(np.float32)
+    with tf.GradientTape() as tape:
+        seen = aux_critic_view(model.config, model.generator, generated)
+        loss = tf.reduce_sum(seen * weights)
+    expected = np.concatenate([generated.numpy(), np.eye(3)[probabilities.argmax(1)], value], axis=1)
+    np.testing.assert_allclose(seen.numpy(), expected, atol=1e-7)
+    gradient = weights[:, :8].copy()
+    gradient[:, :4] += weights[:, 8:]  # the one-hot part passes its gradient to the probabilities (straight through)
+    np.testing.assert_allclose(tape.gradient(loss, generated).numpy(), gradient, rtol=1e-6)
+    real = np.concatenate([dataset.attributes[:5], addi], axis=1).astype(np.float32)
+    np.testing.assert_array_equal(aux_critic_view(model.config, model.generator, tf.constant(real)).numpy(),
+                                  np.concatenate([real, real[:, :4]], axis=1))
+
+
+def test_with_both_views_only_the_auxiliary_critic_changes_and_its_input_is_wider():
+    dataset = make_toy_dataset()
+    soft, both = _one_step(dataset), _one_step(dataset, aux_critic_probabilities_and_one_hot=True)
+    assert not _differ(soft.critic.weights, both.critic.weights)
+    assert (_first_kernel_rows(soft.aux_critic), _first_kernel_rows(both.aux_critic)) == (8, 12)
+    assert _differ(soft.generator.trainable_variables, both.generator.trainable_variables)
+    both.retrain_attributes(dataset.attributes, epochs=1, seed=3)  # its attribute critic is built as wide
+    np.testing.assert_array_equal(both.generate(20, seed=0).attributes[:, :3].sum(1), 1.0)
+
+
+def test_both_views_with_differential_privacy_train_the_wider_critic():
+    dataset = make_toy_dataset()
+    config = DGConfig(**{**TINY, "epochs": 1, "dp_noise_multiplier": 0.5, "aux_critic_probabilities_and_one_hot": True})
+    _, _, untrained = build_networks(config, Encoding.for_dataset(dataset, config))  # the same seeded initial weights
+    model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
+    one_hot_rows = lambda critic: next(v for v in critic.trainable_variables if len(v.shape) == 2).numpy()[8:]
+    assert _first_kernel_rows(model.aux_critic) == 12
+    assert np.abs(one_hot_rows(model.aux_critic) - one_hot_rows(untrained)).max() > 1e-4  # the one-hot part learns
+
+
+def test_the_two_views_are_alternatives_and_fixed_on_resume():
+    with pytest.raises(ConfigError, match="alternatives"):
+        DGConfig(aux_critic_straight_through=True, aux_critic_probabilities_and_one_hot=True)
+    with pytest.raises(ConfigError, match=r"--resume cannot change aux_critic_probabilities_and_one_hot"):
+        DGConfig().resumed_with({"aux_critic_probabilities_and_one_hot": True})

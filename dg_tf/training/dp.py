@@ -187,13 +187,14 @@ class DPCriticUpdate:
 
         Args:
             critics: the critics and their optimizers.
-            real_data: all real rows, features float32 [N, L, D] and attributes [N, A].
+            real_data: all real rows as the critics see them, features float32
+                [N, L, D], attributes [N, A] and the auxiliary critic's view of
+                them (:func:`~dg_tf.training.step.aux_critic_view`).
             fake: the step's generated inputs, each [batch_size, ...]
                 (:meth:`~dg_tf.training.step.GANStep.generated_inputs`).
             rng: the run's generator (sample, pairing, penalty mixing, noise).
         """
         c = self.config
-        real_features, real_attributes = real_data
         index = poisson_sample(rng, self.num_examples, self.sampling_probability)
         count = tf.shape(index, out_type=tf.int64)[0]
         slots = self.chunk_size
@@ -204,7 +205,7 @@ class DPCriticUpdate:
             mask = tf.cast(slot < count, tf.float32)
             rows = tf.gather(index, tf.minimum(slot, count - 1))
             partners = rng.uniform([slots], 0, c.batch_size, dtype=tf.int64)
-            real = (tf.gather(real_features, rows), tf.gather(real_attributes, rows))
+            real = tuple(tf.gather(x, rows) for x in real_data)
             fake_rows = tuple(tf.gather(x, partners) for x in fake)
             new_grad_sums, new_term_sums = [], []
             for critic, grad_sum, term_sum in zip(critics, grad_sums, term_sums):

@@ -62,11 +62,9 @@ class AttributeStep:
                                      config.aux_gradient_penalty_weight, "attr_d")
 
     def generate(self, noise: tf.Tensor) -> tf.Tensor:
-        """Real attributes [B, A_real] from attribute noise [B, noise], as the critic sees them.
-
-        Discrete ones as probabilities, or one-hot with
-        ``aux_critic_straight_through`` (as the auxiliary critic sees them in training).
-        """
+        """Real attributes from attribute noise [B, noise], as the critic sees them (:func:`aux_critic_view`,
+        as the auxiliary critic sees them in training): [B, A_real], or [B, 2 * A_real] with
+        ``aux_critic_probabilities_and_one_hot``."""
         hidden = self.generator.attribute_mlp(noise, training=True)
         return aux_critic_view(self.config, self.generator, tf.cast(self.generator.attribute_heads(hidden), tf.float32))
 
@@ -79,7 +77,8 @@ class AttributeStep:
         critic = self.critic
         for _ in range(c.critic_rounds):
             alpha = self.rng.uniform([c.batch_size])
-            grads, terms = critic_gradients(critic.network, (real,), (self.generate(noise),), alpha,
+            seen_real = aux_critic_view(c, self.generator, real)
+            grads, terms = critic_gradients(critic.network, (seen_real,), (self.generate(noise),), alpha,
                                             critic.penalty_weight, critic.optimizer.scale_loss)
             critic.optimizer.apply_gradients(zip(grads, critic.network.trainable_variables))
             logs.update(critic.logs(*terms))

@@ -130,8 +130,8 @@ class CriticSlot:
     sees_features: bool = True
 
     def inputs(self, data: tuple[tf.Tensor, ...]) -> tuple[tf.Tensor, ...]:
-        """This critic's inputs from real (features, attributes) or generated (features, attributes, attributes
-        as the auxiliary critic sees them: :meth:`GANStep.generated_inputs`)."""
+        """This critic's inputs from real or generated (features, attributes, attributes as the auxiliary
+        critic sees them: :meth:`GANStep.critic_inputs`)."""
         return data[:2] if self.sees_features else data[-1:]
 
     def logs(self, loss, real_mean, fake_mean, penalty) -> dict[str, tf.Tensor]:
@@ -142,11 +142,19 @@ class CriticSlot:
 
 
 def aux_critic_view(config: DGConfig, generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
-    """Generated attributes float32 [B, A] as the auxiliary (or retraining's attribute) critic scores them.
+    """Attributes float32 [B, A] (real or generated) as the auxiliary (or retraining's attribute) critic scores them.
 
-    The probabilities, or with ``aux_critic_straight_through`` the one-hot
-    vectors generation outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`).
+    The probabilities as they are (the original); with
+    ``aux_critic_straight_through`` the one-hot vectors generation outputs
+    (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`), [B, A];
+    with ``aux_critic_probabilities_and_one_hot`` both, ``[attributes,
+    one-hot view of the real attributes]``, [B, A + A_real]. Real discrete
+    attributes are one-hot already, and the one-hot view of a one-hot vector
+    is that vector exactly, so real rows go through the same function.
     """
+    if config.aux_critic_probabilities_and_one_hot:
+        width = sum(o.dim for o in generator.attribute_outputs)
+        return tf.concat([attributes, generator.one_hot_attributes(attributes)[:, :width]], axis=-1)
     return generator.one_hot_attributes(attributes) if config.aux_critic_straight_through else attributes
 
 
@@ -240,7 +248,7 @@ class GANStep:
             The step's losses under the original TensorBoard names.
         """
         c, k = self.config, self.config.num_packing
-        real = None if real is None else (pack(real[0], k), pack(real[1], k))
+        real = None if real is None else self.critic_inputs(real[0], real[1])
         logs: dict[str, tf.Tensor] = {}
         for generator_round in range(c.generator_rounds):
             with tf.GradientTape() as tape:
@@ -249,8 +257,9 @@ class GANStep:
                     with tape.stop_recording():  # 1. the critic loop, on this forward pass
                         for critic_round in range(c.critic_rounds):
                             if self.dp is not None:
-                                logs.update(self.dp(self.critics, (self.real_features, self.real_attributes),
-                                                    fake, self.rng))
+                                real_rows = (self.real_features, self.real_attributes,
+                                             aux_critic_view(self.config, self.generator, self.real_attributes))
+                                logs.update(self.dp(self.critics, real_rows, fake, self.rng))
                             else:
                                 for critic, alpha in zip(self.critics, alphas[critic_round]):
                                     grads, terms = critic_gradients(
@@ -277,11 +286,15 @@ class GANStep:
         return logs
 
     def generated_inputs(self, generated: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """The critics' view of a forward pass: packed (features, attributes, :func:`aux_critic_view` of them)."""
+        """The critics' view of a forward pass (:meth:`critic_inputs`)."""
+        return self.critic_inputs(generated["features"], generated["attributes"])
+
+    def critic_inputs(self, features: tf.Tensor, attributes: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Real or generated rows as the critics see them: packed (features, attributes, :func:`aux_critic_view`
+        of the attributes), from features [B*k, L, D] and attributes [B*k, A]."""
         k = self.config.num_packing
-        attributes = generated["attributes"]
         seen = aux_critic_view(self.config, self.generator, attributes)
-        return pack(generated["features"], k), pack(attributes, k), pack(seen, k)
+        return pack(features, k), pack(attributes, k), pack(seen, k)
 
     # ------------------------------------------------------------ its inputs
     def __call__(self, real: tuple[tf.Tensor, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
