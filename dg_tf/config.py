@@ -228,8 +228,8 @@ class TrainingConfig(_Group):
             ``aux_critic_straight_through`` (which replaces the probabilities).
             Off by default: on ``benchmarks.fidelity`` it lowered FCC MBA's
             attribute TV (0.088 -> 0.067) without the straight-through
-            option's cost to BasicMotions, but neither it nor the other
-            datasets' targets moved enough to change the paper's behaviour
+            option's cost to BasicMotions, and may cost PickupGesture's
+            classification accuracy and FCC MBA's unconditional ISP TV
             (``benchmarks/README.md``, e21).
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
