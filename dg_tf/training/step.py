@@ -206,6 +206,9 @@ class GANStep:
         rng: the run's ``tf.random.Generator`` (checkpointed with the weights).
         critics: the critic, then the auxiliary critic (if any), as :class:`CriticSlot`.
         dp: the DP-SGD critic update, or ``None`` without differential privacy.
+        dp_real_rows: with DP, all real rows as the critics see them (features,
+            attributes, :func:`aux_critic_view` of them), which its Poisson
+            samples draw from.
 
     Raises:
         ConfigError: ``batch_size`` does not split evenly across the replicas.
@@ -232,6 +235,9 @@ class GANStep:
                 self.critics.append(CriticSlot(aux_critic, self.aux_critic_optimizer,
                                                config.aux_gradient_penalty_weight, "attr_d", sees_features=False))
         self.dp = DPCriticUpdate(config, self.num_samples) if config.training.differentially_private else None
+        if self.dp is not None:  # each DP critic round samples all rows, as the critics see them (computed once)
+            self.dp_real_rows = (self.real_features, self.real_attributes,
+                                 aux_critic_view(config, generator, self.real_attributes))
 
     # ------------------------------------------------------------ the algorithm
     def train_step(self, real, noise, alphas) -> dict[str, tf.Tensor]:
@@ -257,9 +263,7 @@ class GANStep:
                     with tape.stop_recording():  # 1. the critic loop, on this forward pass
                         for critic_round in range(c.critic_rounds):
                             if self.dp is not None:
-                                real_rows = (self.real_features, self.real_attributes,
-                                             aux_critic_view(self.config, self.generator, self.real_attributes))
-                                logs.update(self.dp(self.critics, real_rows, fake, self.rng))
+                                logs.update(self.dp(self.critics, self.dp_real_rows, fake, self.rng))
                             else:
                                 for critic, alpha in zip(self.critics, alphas[critic_round]):
                                     grads, terms = critic_gradients(
