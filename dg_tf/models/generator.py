@@ -251,7 +251,7 @@ class Generator(keras.Model):
         are unchanged. What the auxiliary critic scores with
         ``aux_critic_straight_through``.
         """
-        width = sum(o.dim for o in self.attribute_outputs)
+        width = total_dim(self.attribute_outputs)
         real = straight_through(attributes[:, :width], self.attribute_outputs)
         return tf.concat([real, attributes[:, width:]], axis=-1)
 

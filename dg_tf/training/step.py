@@ -38,6 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 from dg_tf.config import DGConfig
+from dg_tf.data.specs import total_dim
 from dg_tf.losses import gradient_penalty, interpolate, wasserstein_critic_loss, wasserstein_generator_loss
 from dg_tf.models import AttributeCritic, Critic, Generator, pack
 from dg_tf.training.distribute import Replicas
@@ -153,8 +154,8 @@ def aux_critic_view(config: DGConfig, generator: Generator, attributes: tf.Tenso
     is that vector exactly, so real rows go through the same function.
     """
     if config.aux_critic_probabilities_and_one_hot:
-        width = sum(o.dim for o in generator.attribute_outputs)
-        return tf.concat([attributes, generator.one_hot_attributes(attributes)[:, :width]], axis=-1)
+        real = attributes[:, :total_dim(generator.attribute_outputs)]
+        return tf.concat([attributes, generator.one_hot_attributes(real)], axis=-1)
     return generator.one_hot_attributes(attributes) if config.aux_critic_straight_through else attributes
 
 
