@@ -83,11 +83,10 @@ class Architecture:
 
 
 ARCHITECTURES = {
-    # The paper's, and dg_tf's defaults (tests/test_benchmarks.py checks they agree): attribute MLP
-    # 2x100, LSTM 1x100, critics 4x200, noise 5. The speed benchmark's and the fidelity harness's.
+    # The paper's: attribute MLP 2x100, LSTM 1x100, critics 4x200, noise 5. The speed benchmark's.
     "paper": Architecture(5, 5, 2, 100, 1, 100, 4, 200),
-    # The paper's with a feature noise of 20 per LSTM pass (the fidelity harness's candidate e15,
-    # benchmarks/README.md), for both systems.
+    # dg_tf's defaults (tests/test_benchmarks.py checks they agree): the paper's with a feature noise
+    # of 20 per LSTM pass (benchmarks/README.md, e15 and e22). The fidelity harness's.
     "noise20": Architecture(5, 20, 2, 100, 1, 100, 4, 200),
     # CI smoke runs only: numbers from it mean nothing.
     "tiny": Architecture(5, 5, 1, 8, 1, 8, 2, 16),

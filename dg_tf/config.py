@@ -59,6 +59,7 @@ JitCompile = Literal["auto", "on", "off"]
 InputPipeline = Literal["in_graph", "tf_data"]
 Strategy = Literal["default", "mirrored", "multi-worker"]
 Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
+AuxCriticInput = Literal["probabilities", "one_hot", "both"]
 
 #: Target number of LSTM passes T = L / S for the automatic sample_len (paper §4.4:
 #: "setting S so that T/S ... is around 50 gives good results").
@@ -114,7 +115,12 @@ class ModelConfig(_Group):
             passes L/S is closest to 50, the paper's advice (§4.4).
         attribute_noise_dim: width of the noise of the attribute generator.
         addi_attribute_noise_dim: width of the noise of the min/max generator.
-        feature_noise_dim: width of the noise fed to each LSTM pass.
+        feature_noise_dim: width of the noise fed to each LSTM pass. Default
+            20, not the paper's 5: with ``aux_critic_probabilities_and_one_hot``
+            it was the one setting measured on the four datasets of
+            ``benchmarks.fidelity`` (16 seeds each) with which dg_tf's median
+            beats the peer's on every measure of every dataset (README, "Design
+            and defaults"; ``benchmarks/README.md``, e22).
         attribute_hidden_layers / attribute_hidden_units: hidden Dense+ReLU+BatchNorm
             blocks of both attribute MLPs.
         feature_lstm_layers / feature_lstm_units: the feature generator's LSTM.
@@ -159,7 +165,7 @@ class ModelConfig(_Group):
     sample_len: int | None = None
     attribute_noise_dim: int = 5
     addi_attribute_noise_dim: int = 5
-    feature_noise_dim: int = 5
+    feature_noise_dim: int = 20
     attribute_hidden_layers: int = 2
     attribute_hidden_units: int = 100
     feature_lstm_layers: int = 1
@@ -209,12 +215,14 @@ class TrainingConfig(_Group):
             al., 2013), instead of the probabilities themselves (the original).
             The critic then judges exactly the label combinations that are
             generated. The critic of features and attributes sees the
-            probabilities either way. Off by default: across the four datasets
-            of ``benchmarks.fidelity`` it helped three (FCC MBA's attributes,
-            ACSF1's and PickupGesture's autocorrelation) and hurt BasicMotions
-            (classification accuracy 0.70 -> 0.47); with several attributes,
-            for conditional generation, it fits their joint distribution better
-            (README, "Conditioning on labels").
+            probabilities either way. Takes precedence over
+            ``aux_critic_probabilities_and_one_hot`` (:attr:`aux_critic_input`).
+            Off by default: across the four datasets of ``benchmarks.fidelity``
+            it helped three (FCC MBA's attributes, ACSF1's and PickupGesture's
+            autocorrelation) and hurt BasicMotions (classification accuracy
+            0.70 -> 0.47); with several attributes, for conditional generation,
+            it fits their joint distribution better (README, "Conditioning on
+            labels").
         aux_critic_probabilities_and_one_hot: the auxiliary critic (and the
             attribute critic of ``retrain_attributes``) scores both views of
             the generated attributes side by side, ``[probabilities, one-hot
@@ -224,13 +232,14 @@ class TrainingConfig(_Group):
             labels that the original's critic gives; the one-hot part lets it
             judge the label combinations that generation outputs. Widens that
             critic's input by the width of the discrete and continuous real
-            attributes, so it cannot change on resume. Not with
-            ``aux_critic_straight_through`` (which replaces the probabilities).
-            Off by default: on ``benchmarks.fidelity`` it lowered FCC MBA's
-            attribute TV (0.088 -> 0.067) without the straight-through
-            option's cost to BasicMotions, and may cost PickupGesture's
-            classification accuracy and FCC MBA's unconditional ISP TV
-            (``benchmarks/README.md``, e21).
+            attributes, so neither it nor ``aux_critic_straight_through`` (which
+            replaces both views by the one-hot one) can change on resume. On
+            by default (runs saved before it existed load with it off): alone
+            it lowered FCC MBA's attribute TV (0.088 -> 0.067) without the
+            straight-through option's cost to BasicMotions (e21), and with
+            ``feature_noise_dim=20`` it makes dg_tf's median beat the peer's on
+            every measure of the four datasets of ``benchmarks.fidelity``
+            (``benchmarks/README.md``, e22).
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
 
@@ -288,7 +297,7 @@ class TrainingConfig(_Group):
     generator_ema: float | None = 0.99
     aux_critic_weight: float = 1.0
     aux_critic_straight_through: bool = False
-    aux_critic_probabilities_and_one_hot: bool = False
+    aux_critic_probabilities_and_one_hot: bool = True
     gradient_penalty_weight: float = 10.0
     aux_gradient_penalty_weight: float = 10.0
     dp_noise_multiplier: float | None = None
@@ -307,22 +316,27 @@ class TrainingConfig(_Group):
     #: What a resumed run may not change: the privacy accounting assumes one sigma and clip for the whole run,
     #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step; the
     #: generator's average is optimizer state that a checkpoint holds or lacks, and averages one momentum;
-    #: the auxiliary critic's input width follows ``aux_critic_probabilities_and_one_hot``.
-    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema", "aux_critic_probabilities_and_one_hot")
+    #: the auxiliary critic's input width follows :attr:`aux_critic_input`.
+    FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema", "aux_critic_straight_through",
+                       "aux_critic_probabilities_and_one_hot")
     FIXED_ON_RESUME_WITH_DP = ("batch_size", "critic_rounds")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 < self.dp_delta < 1.0:
             raise ConfigError(f"dp_delta={self.dp_delta!r} must lie in (0, 1)")
-        if self.aux_critic_straight_through and self.aux_critic_probabilities_and_one_hot:
-            raise ConfigError("aux_critic_straight_through and aux_critic_probabilities_and_one_hot are "
-                              "alternatives: the first shows the auxiliary critic the one-hot attributes alone, "
-                              "the second beside the probabilities; set one")
 
     @property
     def differentially_private(self) -> bool:
         return self.dp_noise_multiplier is not None
+
+    @property
+    def aux_critic_input(self) -> AuxCriticInput:
+        """What the auxiliary critic scores of the attributes: ``"one_hot"`` (``aux_critic_straight_through``),
+        else ``"both"`` (``aux_critic_probabilities_and_one_hot``), else ``"probabilities"`` (the original)."""
+        if self.aux_critic_straight_through:
+            return "one_hot"
+        return "both" if self.aux_critic_probabilities_and_one_hot else "probabilities"
 
 
 @dataclasses.dataclass(frozen=True)

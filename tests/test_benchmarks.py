@@ -245,12 +245,13 @@ def test_to_codes_gives_gretel_one_column_per_variable():
         to_codes(values[:, :4], outputs)
 
 
-def test_paper_architecture_is_the_default_model_config():
-    """The fidelity harness's default sizes, the paper's, given to both systems, are dg_tf's defaults, field by field."""
+def test_fidelity_harness_architecture_is_the_default_model_config():
+    """The fidelity harness's default sizes, given to both systems, are dg_tf's defaults, field by field."""
     from benchmarks.dg_runner import arch_config
+    from benchmarks.fidelity import DEFAULT_ARCHITECTURE
     from dg_tf import DGConfig
 
-    default, sized = DGConfig().model, arch_config(ARCHITECTURES["paper"]).model
+    default, sized = DGConfig().model, arch_config(ARCHITECTURES[DEFAULT_ARCHITECTURE]).model
     fields = ("attribute_noise_dim", "addi_attribute_noise_dim", "feature_noise_dim", "attribute_hidden_layers",
               "attribute_hidden_units", "feature_lstm_layers", "feature_lstm_units", "critic_hidden_layers",
               "critic_hidden_units", "aux_critic_hidden_layers", "aux_critic_hidden_units")

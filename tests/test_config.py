@@ -10,9 +10,10 @@ from dg_tf.config import auto_sample_len
 
 
 def test_paper_defaults():
+    """The paper's (appendix B), but a feature noise of 20 per LSTM pass (README, "Design and defaults")."""
     c = DGConfig()
     assert (c.batch_size, c.generator_lr, c.adam_beta1, c.gradient_penalty_weight) == (100, 1e-3, 0.5, 10.0)
-    assert (c.attribute_noise_dim, c.feature_noise_dim, c.attribute_hidden_units) == (5, 5, 100)
+    assert (c.attribute_noise_dim, c.feature_noise_dim, c.attribute_hidden_units) == (5, 20, 100)
     assert (c.feature_lstm_layers, c.feature_lstm_units) == (1, 100)
     assert (c.critic_hidden_layers, c.critic_hidden_units) == (4, 200)
     assert (c.batch_norm_momentum, c.batch_norm_epsilon) == (0.9, 1e-5)

@@ -123,14 +123,14 @@ def test_ci_sized_run_of_dg_tf_on_the_bundled_data(tmp_path):
     assert run["score"]["short_fraction"] == 0.0 and case["floor"]["length_w1"] == 0.0
     assert report["commit"] and report["machine"]["cores"] >= 1
     assert "| acf_mse |" in (tmp_path / "fidelity.md").read_text()
-    # both systems get the paper's sizes (appendix B): noise 5, LSTM 1 x 100, critics 4 x 200
-    assert report["settings"]["architecture"] == "paper"
-    assert (run["config"]["feature_noise_dim"], run["config"]["attribute_noise_dim"]) == (5, 5)
+    # both systems get dg_tf's default sizes: the paper's (appendix B: LSTM 1 x 100, critics 4 x 200), feature noise 20
+    assert report["settings"]["architecture"] == "noise20"
+    assert (run["config"]["feature_noise_dim"], run["config"]["attribute_noise_dim"]) == (20, 5)
     assert (run["config"]["feature_lstm_units"], run["config"]["critic_hidden_units"]) == (100, 200)
     bad = subprocess.run([sys.executable, "-m", "benchmarks.fidelity", "--systems", "nope"],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown ['nope']" in bad.stderr
-    untagged = subprocess.run([sys.executable, "-m", "benchmarks.fidelity", "--architecture", "noise20"],
+    untagged = subprocess.run([sys.executable, "-m", "benchmarks.fidelity", "--architecture", "paper"],
                               cwd=REPO, capture_output=True, text=True, timeout=120)
     assert untagged.returncode == 2 and "need a --tag" in untagged.stderr
 

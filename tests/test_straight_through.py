@@ -36,9 +36,10 @@ def test_forward_is_the_one_hot_argmax_and_the_gradient_the_identity():
 
 
 def _one_step(dataset, **view: bool) -> DoppelGANger:
-    """A model after exactly one training step (batch = the whole toy set, one epoch), last weights."""
+    """A model after exactly one training step (batch = the whole toy set, one epoch), last weights; its auxiliary
+    critic sees the probabilities (the original) unless ``view`` says otherwise."""
     config = DGConfig(**{**TINY, "batch_size": dataset.num_samples, "epochs": 1, "generator_ema": None,
-                         "standing_statistics": False, **view})
+                         "standing_statistics": False, "aux_critic_probabilities_and_one_hot": False, **view})
     return DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
 
 
@@ -117,8 +118,19 @@ def test_both_views_with_differential_privacy_train_the_wider_critic():
     assert np.abs(trained_rows - initial_rows).max() > 1e-4  # the one-hot part learns
 
 
-def test_the_two_views_are_alternatives_and_fixed_on_resume():
-    with pytest.raises(ConfigError, match="alternatives"):
-        DGConfig(aux_critic_straight_through=True, aux_critic_probabilities_and_one_hot=True)
-    with pytest.raises(ConfigError, match=r"--resume cannot change aux_critic_probabilities_and_one_hot"):
-        DGConfig().resumed_with({"aux_critic_probabilities_and_one_hot": True})
+def test_straight_through_takes_precedence_over_both_views():
+    assert DGConfig().training.aux_critic_input == "both"  # the default
+    assert DGConfig(aux_critic_straight_through=True).training.aux_critic_input == "one_hot"
+    dataset = make_toy_dataset()
+    alone = _one_step(dataset, aux_critic_straight_through=True)
+    with_both = _one_step(dataset, aux_critic_straight_through=True, aux_critic_probabilities_and_one_hot=True)
+    assert _first_kernel_rows(with_both.aux_critic) == 8
+    assert not _differ(alone.aux_critic.weights, with_both.aux_critic.weights)
+    assert not _differ(alone.generator.trainable_variables, with_both.generator.trainable_variables)
+
+
+@pytest.mark.parametrize("field,value", [("aux_critic_probabilities_and_one_hot", False),
+                                         ("aux_critic_straight_through", True)])
+def test_what_the_auxiliary_critic_sees_is_fixed_on_resume(field, value):
+    with pytest.raises(ConfigError, match=rf"--resume cannot change {field}"):
+        DGConfig().resumed_with({field: value})

@@ -73,11 +73,11 @@ def build_networks(
 
 def _critic_input_widths(config: DGConfig, encoding: Encoding) -> tuple[int, int]:
     """Input columns of the critic (``num_packing`` packed series and their attributes, real and min/max)
-    and of the auxiliary critic (the packed attributes alone, with ``aux_critic_probabilities_and_one_hot``
+    and of the auxiliary critic (the packed attributes alone, with ``aux_critic_input == "both"``
     and the one-hot view of the real ones beside them: ``training.step.aux_critic_view``)."""
     attributes = config.num_packing * (encoding.num_real_attributes + total_dim(encoding.addi_outputs))
     series = config.num_packing * encoding.max_length * total_dim(encoding.model_feature_outputs)
-    one_hot = config.num_packing * encoding.num_real_attributes if config.aux_critic_probabilities_and_one_hot else 0
+    one_hot = config.num_packing * encoding.num_real_attributes if config.training.aux_critic_input == "both" else 0
     return series + attributes, attributes + one_hot
 
 

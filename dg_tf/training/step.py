@@ -145,18 +145,19 @@ class CriticSlot:
 def aux_critic_view(config: DGConfig, generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
     """Attributes float32 [B, A] (real or generated) as the auxiliary (or retraining's attribute) critic scores them.
 
-    The probabilities as they are (the original); with
-    ``aux_critic_straight_through`` the one-hot vectors generation outputs
-    (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`), [B, A];
-    with ``aux_critic_probabilities_and_one_hot`` both, ``[attributes,
-    one-hot view of the real attributes]``, [B, A + A_real]. Real discrete
+    By ``config.training.aux_critic_input``: ``"probabilities"``, the
+    attributes as they are (the original); ``"one_hot"``, the one-hot vectors
+    generation outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`),
+    [B, A]; ``"both"``, ``[attributes, one-hot view of the real attributes]``,
+    [B, A + A_real]. Real discrete
     attributes are one-hot already, and the one-hot view of a one-hot vector
     is that vector exactly, so real rows go through the same function.
     """
-    if config.aux_critic_probabilities_and_one_hot:
+    seen = config.training.aux_critic_input
+    if seen == "both":
         real = attributes[:, :total_dim(generator.attribute_outputs)]
         return tf.concat([attributes, generator.one_hot_attributes(real)], axis=-1)
-    return generator.one_hot_attributes(attributes) if config.aux_critic_straight_through else attributes
+    return generator.one_hot_attributes(attributes) if seen == "one_hot" else attributes
 
 
 def critic_gradients(
