@@ -1,9 +1,12 @@
-"""Several fidelity reports side by side: ``python -m benchmarks.fidelity_compare REPORT.json ... [--readme FILE]``.
+"""Several fidelity reports side by side: ``python -m benchmarks.fidelity_compare REPORT.json[=SUFFIX] ... [--readme FILE]``.
 
 Each ``fidelity*.json`` written by :mod:`benchmarks.fidelity` holds one or more
 systems (dg_tf variants under their ``--tag``, gretel); this prints one
 Markdown table per case with a column per system of every report (median
-over seeds, and the spread), the floor, and the best column per measure. It
+over seeds, and the spread), the floor, and the best column per measure. A
+system of a later report replaces the one of the same name of an earlier
+report, unless ``=SUFFIX`` after the report's path renames its systems
+(``fidelity-gretel-noise20.json=", noise 20"`` shows the peer at both widths). It
 is how candidate changes were compared (the variants of one dataset must come
 from runs with the same split, epochs and seeds; the script checks that).
 
@@ -30,21 +33,23 @@ __all__ = ["main", "merge"]
 SHARED = ("train_series", "held_out_series", "max_length", "sample_len", "epochs", "batch_size")
 
 
-def merge(reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     """case -> {"floor", the shared settings, "systems": name -> summary} over all ``reports``.
+
+    ``suffixes[i]`` (default none) is appended to the name of every system of ``reports[i]``.
 
     Raises:
         ValueError: two reports ran a case with different settings.
     """
     cases: dict[str, dict[str, Any]] = {}
-    for report in reports:
+    for report, suffix in zip(reports, suffixes or [""] * len(reports)):
         for name, case in report["cases"].items():
             merged = cases.setdefault(name, {key: case[key] for key in (*SHARED, "floor")} | {"systems": {}})
             differ = [key for key in SHARED if merged[key] != case[key]]
             if differ:
                 raise ValueError(f"{name}: reports differ in {', '.join(differ)}")
             for system, entry in case["systems"].items():
-                merged["systems"][system] = entry["summary"]
+                merged["systems"][system + suffix] = entry["summary"]
     return cases
 
 
@@ -98,11 +103,12 @@ def replace_section(text: str, body: str, source: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity_compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("reports", nargs="+", type=Path, help="fidelity*.json files")
+    parser.add_argument("reports", nargs="+", help="fidelity*.json files, each optionally =SUFFIX for its systems' names")
     parser.add_argument("--readme", type=Path, help="rewrite this file's fidelity section instead of printing")
     args = parser.parse_args(argv)
-    reports = [json.loads(path.read_text()) for path in args.reports]
-    cases = merge(reports)
+    paths, suffixes = zip(*(report.partition("=")[::2] for report in args.reports))
+    reports = [json.loads(Path(path).read_text()) for path in paths]
+    cases = merge(reports, suffixes)
     if args.readme is None:
         table = format_comparison(cases)
         print(table)

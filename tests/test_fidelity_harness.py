@@ -150,6 +150,8 @@ def test_readme_section_is_rendered_from_the_reports():
     assert replace_section(text, body, "R.md") == f"intro\n{BEGIN}\n{body}\n{END}\noutro\n"
     with pytest.raises(ValueError, match="R.md: needs the lines"):
         replace_section("no markers", body, "R.md")
+    both = merge([report, report], ["", " (again)"])["toy"]["systems"]
+    assert list(both) == ["dg_tf", "dg_tf (again)"]
     other = dict(report, cases={"toy": dict(case, epochs=3)})
     with pytest.raises(ValueError, match="toy: reports differ in epochs"):
         merge([report, other])
