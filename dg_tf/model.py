@@ -694,12 +694,12 @@ class DoppelGANger:
         k = self.config.num_packing
         scores = []
         for start in range(0, dataset.num_samples, batch_size):
-            packed_attributes = pack(tf.constant(np.repeat(attributes[start:start + batch_size], k, 0)), k)
+            rows = tf.constant(np.repeat(attributes[start:start + batch_size], k, 0))
             if auxiliary:
-                out = self.aux_critic(packed_attributes)
+                out = self.aux_critic(pack(aux_critic_view(self.config, self.generator, rows), k))
             else:
                 packed_features = pack(tf.constant(np.repeat(features[start:start + batch_size], k, 0)), k)
-                out = self.critic(packed_features, packed_attributes)
+                out = self.critic(packed_features, pack(rows, k))
             scores.append(out.numpy()[:, 0])
         return np.concatenate(scores).astype(np.float32)
 

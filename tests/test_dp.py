@@ -118,7 +118,8 @@ def test_noise_free_unclipped_dp_gradient_equals_the_normal_gradient(tiny_config
         real, fake = (real_features, real_attributes), (generated["features"], generated["attributes"])
     else:
         critic, weight = trainer.aux_critic, tiny_config.aux_gradient_penalty_weight
-        real, fake = (real_attributes,), (generated["attributes"],)
+        # its view of the rows (the default's two), as the step builds it (test_straight_through.py checks it)
+        real, fake = (trainer.critic_inputs(real_features, real_attributes)[2],), (trainer.generated_inputs(generated)[2],)
 
     expected, (loss, real_mean, fake_mean, penalty) = critic_gradients(
         critic, tuple(x[:batch] for x in real), tuple(x[:batch] for x in fake), alpha[:batch], weight

@@ -13,7 +13,7 @@ import tensorflow as tf
 from dg_tf import ConfigError, DGConfig, DoppelGANger
 from dg_tf.encoding import Encoding
 from dg_tf.losses import wasserstein_generator_loss
-from dg_tf.models import choose_kernels, pack
+from dg_tf.models import choose_kernels
 from dg_tf.models.lstm import TF1LSTM, UNROLLED_STEPS, row_split_sizes
 from dg_tf.training import Trainer
 from dg_tf.training.loop import TrainingLoop
@@ -82,31 +82,32 @@ def test_compiled_loop_equals_one_call_per_step(tiny_config):
 
 
 def _original_step(trainer):
-    """The step as the original runs it: a fresh generator forward for each critic and generator round."""
+    """The step as the original runs it: a fresh generator forward for each critic and generator round.
+
+    Rows as the critics see them (packed features, attributes, the auxiliary critic's view) come from
+    ``critic_inputs``, whose view is checked against NumPy in ``test_straight_through.py``.
+    """
     c = trainer.config
-    k = c.num_packing
-    batch = c.batch_size * k
+    batch = c.batch_size * c.num_packing
     index = trainer.rng.uniform([batch], 0, trainer.num_samples, dtype=tf.int64)
-    real = (pack(tf.gather(trainer.real_features, index), k), pack(tf.gather(trainer.real_attributes, index), k))
+    real = trainer.critic_inputs(tf.gather(trainer.real_features, index), tf.gather(trainer.real_attributes, index))
     noise = trainer.generator.sample_noise(trainer.rng, batch)
     for _ in range(c.critic_rounds):
-        fake = trainer.generator(noise, training=True)
-        fake = (pack(fake["features"], k), pack(fake["attributes"], k))
+        fake = trainer.generated_inputs(trainer.generator(noise, training=True))
         for critic, optimizer, weight, sees_features in (
             (trainer.critic, trainer.critic_optimizer, c.gradient_penalty_weight, True),
             (trainer.aux_critic, trainer.aux_critic_optimizer, c.aux_gradient_penalty_weight, False),
         ):
             alpha = trainer.rng.uniform([c.batch_size])
-            grads, _ = critic_gradients(critic, real if sees_features else real[1:],
-                                        fake if sees_features else fake[1:], alpha, weight)
+            grads, _ = critic_gradients(critic, real[:2] if sees_features else real[2:],
+                                        fake[:2] if sees_features else fake[2:], alpha, weight)
             optimizer.apply_gradients(zip(grads, critic.trainable_variables))
     variables = trainer.generator.trainable_variables
     for _ in range(c.generator_rounds):
         with tf.GradientTape() as tape:
-            fake = trainer.generator(noise, training=True)
-            attributes = pack(fake["attributes"], k)
-            loss = (wasserstein_generator_loss(trainer.critic(pack(fake["features"], k), attributes))
-                    + c.aux_critic_weight * wasserstein_generator_loss(trainer.aux_critic(attributes)))
+            features, attributes, seen = trainer.generated_inputs(trainer.generator(noise, training=True))
+            loss = (wasserstein_generator_loss(trainer.critic(features, attributes))
+                    + c.aux_critic_weight * wasserstein_generator_loss(trainer.aux_critic(seen)))
         grads = tape.gradient(loss, variables)
         trainer.generator_optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
 
@@ -264,7 +265,9 @@ def test_generation_in_row_groups_equals_one_group(tiny_config):
     """Generation as 3 independent row groups (each its own early exit): the one-group output up to float
     rounding, also when one group has ended while the others go on (its skipped chunks are zeros)."""
     dataset = make_toy_dataset(n=32, length=16)
-    models = [_trainer(tiny_config.replace(sample_len=1, generate_row_groups=k), dataset)[0] for k in (1, 3)]
+    # the paper's feature noise width: with it, noise seed 3 makes one group end in its first chunk
+    config = tiny_config.replace(sample_len=1, feature_noise_dim=5)
+    models = [_trainer(config.replace(generate_row_groups=k), dataset)[0] for k in (1, 3)]
     noise = models[0].generator.sample_noise(tf.random.Generator.from_seed(3), 30)
     given = tf.constant(dataset.attributes[:30])
     for attributes in (None, given):

@@ -8,6 +8,7 @@ import tensorflow as tf
 from dg_tf import DoppelGANger, TrainingDivergedError
 from dg_tf.encoding import Encoding
 from dg_tf.models import pack
+from dg_tf.models.layers import straight_through
 from dg_tf.training import Trainer
 
 from conftest import make_toy_dataset
@@ -218,7 +219,10 @@ def test_generator_update_descends_minus_critic_minus_alpha_aux_critic(tiny_conf
     with tf.GradientTape() as tape:
         fake = step.generator(noise, training=True)
         critic_term = -tf.reduce_mean(step.critic(fake["features"], fake["attributes"]))
-        aux_term = -tf.reduce_mean(step.aux_critic(fake["attributes"]))
+        # the auxiliary critic's default view: [attributes, one-hot of the real ones, straight through]
+        real_width = sum(o.dim for o in toy_dataset.attribute_outputs)
+        one_hot = straight_through(fake["attributes"][:, :real_width], toy_dataset.attribute_outputs)
+        aux_term = -tf.reduce_mean(step.aux_critic(tf.concat([fake["attributes"], one_hot], axis=-1)))
         loss = critic_term + aux_weight * aux_term
     expected = tape.gradient(loss, variables)
 

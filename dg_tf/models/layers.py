@@ -102,7 +102,10 @@ def apply_activations(logits: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor
 
 
 def discretize(values: tf.Tensor, outputs: Sequence[Output]) -> tf.Tensor:
-    """One-hot(argmax) for each discrete block of ``values`` [..., sum(dims)]; continuous unchanged."""
+    """One-hot(argmax) for each discrete block of ``values`` [..., sum(dims)]; continuous unchanged (all of it
+    when there are no outputs: [..., 0])."""
+    if not outputs:
+        return values
     blocks = tf.split(values, [o.dim for o in outputs], axis=-1)
     return tf.concat(
         [
