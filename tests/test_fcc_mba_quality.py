@@ -4,8 +4,8 @@ Run with ``python -m pytest -m slow`` (about 2 minutes on 2 CPU cores). It runs
 the fidelity harness's FCC MBA case for dg_tf with one seed (the README's
 setting: 450 training series, 400 epochs of batch 90, sample_len 8) and
 compares it with the committed harness results of the default
-(``benchmarks/results/fidelity-default.json``, 8 seeds, rendered into the
-README) that the README quotes. A run on another machine
+(``benchmarks/results/fidelity-e22-default.json``, 16 seeds, rendered into
+the README) that the README quotes. A run on another machine
 follows another float-rounding path, so each measure may be as bad as the
 worst committed seed plus a margin:
 
@@ -26,7 +26,7 @@ import pytest
 
 from conftest import REPO
 
-RESULTS = REPO / "benchmarks" / "results" / "fidelity-default.json"
+RESULTS = REPO / "benchmarks" / "results" / "fidelity-e22-default.json"
 
 
 @pytest.mark.slow
