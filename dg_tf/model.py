@@ -668,7 +668,8 @@ class DoppelGANger:
             dataset: N samples with the model's specs and max length.
             batch_size: samples per critic call; default ``config.generate_batch_size``.
             auxiliary: score with the auxiliary attribute critic instead (it
-                sees the attributes, real and min/max, only).
+                sees the attributes, real and min/max, only, as training shows
+                them to it: ``training.step.aux_critic_view``).
             source: name of the data's origin, used in error messages.
 
         Returns:
