@@ -239,8 +239,8 @@ class TrainingConfig(_Group):
             by default (runs saved before it existed load with it off): alone
             it lowered FCC MBA's attribute TV (0.088 -> 0.067) without the
             straight-through option's cost to BasicMotions (e21), and with
-            ``feature_noise_dim=20`` it lowers ACSF1's autocorrelation error
-            below the peer's on the four datasets of ``benchmarks.fidelity``
+            ``feature_noise_dim=20`` it brings ACSF1's autocorrelation error
+            below the peer's while keeping FCC MBA's attributes
             (``benchmarks/README.md``, e22).
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
