@@ -63,8 +63,8 @@ class AttributeStep:
 
     def generate(self, noise: tf.Tensor) -> tf.Tensor:
         """Real attributes from attribute noise [B, noise], as the critic sees them (:func:`aux_critic_view`,
-        as the auxiliary critic sees them in training): [B, A_real], or [B, 2 * A_real] with
-        ``aux_critic_probabilities_and_one_hot``."""
+        as the auxiliary critic sees them in training): [B, A_real], or [B, 2 * A_real] when
+        ``config.training.aux_critic_input`` is ``"both"``."""
         hidden = self.generator.attribute_mlp(noise, training=True)
         return aux_critic_view(self.config, self.generator, tf.cast(self.generator.attribute_heads(hidden), tf.float32))
 
@@ -75,9 +75,9 @@ class AttributeStep:
         noise = self.rng.normal([c.batch_size, c.attribute_noise_dim])
         logs: dict[str, tf.Tensor] = {}
         critic = self.critic
+        seen_real = aux_critic_view(c, self.generator, real)  # the same rows every critic round
         for _ in range(c.critic_rounds):
             alpha = self.rng.uniform([c.batch_size])
-            seen_real = aux_critic_view(c, self.generator, real)
             grads, terms = critic_gradients(critic.network, (seen_real,), (self.generate(noise),), alpha,
                                             critic.penalty_weight, critic.optimizer.scale_loss)
             critic.optimizer.apply_gradients(zip(grads, critic.network.trainable_variables))
