@@ -242,6 +242,14 @@ class TrainingConfig(_Group):
             ``feature_noise_dim=20`` it brings ACSF1's autocorrelation error
             below the peer's while keeping FCC MBA's attributes
             (``benchmarks/README.md``, e22).
+        critic_probabilities_and_one_hot: the critic of features and
+            attributes scores the generated attributes as ``[probabilities,
+            one-hot of the discrete ones]`` (the second with the
+            straight-through gradient), and the real ones as ``[attributes,
+            their discrete part]``, instead of the probabilities alone (the
+            original). It then judges each series beside the label that
+            generation outputs with it, not only beside the probabilities.
+            Widens that critic's input, so it cannot change on resume.
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
 
@@ -300,6 +308,7 @@ class TrainingConfig(_Group):
     aux_critic_weight: float = 1.0
     aux_critic_straight_through: bool = False
     aux_critic_probabilities_and_one_hot: bool = True
+    critic_probabilities_and_one_hot: bool = False
     gradient_penalty_weight: float = 10.0
     aux_gradient_penalty_weight: float = 10.0
     dp_noise_multiplier: float | None = None
@@ -318,9 +327,9 @@ class TrainingConfig(_Group):
     #: What a resumed run may not change: the privacy accounting assumes one sigma and clip for the whole run,
     #: and, with DP, one sampling probability (batch_size / N) and one number of critic steps per step; the
     #: generator's average is optimizer state that a checkpoint holds or lacks, and averages one momentum;
-    #: the auxiliary critic's input width follows :attr:`aux_critic_input`.
+    #: the critics' input widths follow :attr:`aux_critic_input` and ``critic_probabilities_and_one_hot``.
     FIXED_ON_RESUME = ("dp_noise_multiplier", "dp_l2_clip", "generator_ema", "aux_critic_straight_through",
-                       "aux_critic_probabilities_and_one_hot")
+                       "aux_critic_probabilities_and_one_hot", "critic_probabilities_and_one_hot")
     FIXED_ON_RESUME_WITH_DP = ("batch_size", "critic_rounds")
 
     def __post_init__(self) -> None:

@@ -55,7 +55,7 @@ from dg_tf.tabular.frames import from_dataframe, to_dataframe
 from dg_tf.tabular.schema import TableSchema
 from dg_tf.training import AttributeTrainer, Trainer
 from dg_tf.training.distribute import is_chief, strategy_scope
-from dg_tf.training.step import aux_critic_view
+from dg_tf.training.step import aux_critic_view, critic_attribute_view
 
 __all__ = ["DoppelGANger", "sample_batch"]
 
@@ -660,7 +660,9 @@ class DoppelGANger:
         Used by the membership inference attack (paper §6.2, Fig. 15; the
         original's ``discriminate_from``). The dataset is encoded
         exactly as for training (:meth:`Encoding.encode`: auto-normalization,
-        min/max attributes, flag channels). With PacGAN packing
+        min/max attributes, flag channels), and the critic sees the
+        attributes as training shows them to it
+        (``training.step.critic_attribute_view``). With PacGAN packing
         (``num_packing`` = k > 1) the critic sees k samples at once; here each
         sample is scored alone, repeated k times to fill the pack.
 
@@ -700,7 +702,7 @@ class DoppelGANger:
                 out = self.aux_critic(pack(aux_critic_view(self.config, self.generator, rows), k))
             else:
                 packed_features = pack(tf.constant(np.repeat(features[start:start + batch_size], k, 0)), k)
-                out = self.critic(packed_features, pack(rows, k))
+                out = self.critic(packed_features, pack(critic_attribute_view(self.config, self.generator, rows), k))
             scores.append(out.numpy()[:, 0])
         return np.concatenate(scores).astype(np.float32)
 

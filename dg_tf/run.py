@@ -55,7 +55,8 @@ CONFIG_FILE = "config.json"
 #: Config fields added after models were first saved, each with the value that a saved ``config.json``
 #: without it meant (the behaviour before the field existed), so that an older folder loads as it was trained.
 FIELDS_ADDED_AFTER_RELEASE = {"chained_attributes": False, "generator_ema": None, "standing_statistics": False,
-                              "aux_critic_straight_through": False, "aux_critic_probabilities_and_one_hot": False}
+                              "aux_critic_straight_through": False, "aux_critic_probabilities_and_one_hot": False,
+                              "critic_probabilities_and_one_hot": False}
 MODEL_FILE = "model.json"
 MODEL_FORMAT = "dg_tf-model-1"
 WEIGHTS_PREFIX = "weights/weights"

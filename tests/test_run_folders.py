@@ -205,3 +205,17 @@ def test_a_folder_saved_before_chained_attributes_existed_loads_unchained(tmp_pa
     for name in ("features", "attributes", "gen_flags"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert DGConfig.from_dict({}).chained_attributes is True  # a new config chains
+
+
+def test_a_folder_saved_before_the_critics_saw_one_hot_labels_loads_with_their_original_inputs(tmp_path):
+    views = ("aux_critic_straight_through", "aux_critic_probabilities_and_one_hot", "critic_probabilities_and_one_hot")
+    dataset = make_toy_dataset()
+    model = DoppelGANger(DGConfig(**{**TINY, "epochs": 1, **dict.fromkeys(views, False)}),
+                         dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
+    model.save(tmp_path / "model")
+    _edit_json("config.json", lambda data: [data.pop(field) for field in views])(tmp_path / "model")
+    loaded = DoppelGANger.load(tmp_path / "model")  # the critics' weights restore at their original widths
+    assert [getattr(loaded.config, field) for field in views] == [False, False, False]
+    for auxiliary in (False, True):
+        np.testing.assert_array_equal(loaded.critic_scores(dataset, auxiliary=auxiliary),
+                                      model.critic_scores(dataset, auxiliary=auxiliary))

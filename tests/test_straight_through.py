@@ -1,5 +1,6 @@
-"""What the auxiliary critic sees of the attributes: the probabilities (the original), the one-hot vectors
-(``aux_critic_straight_through``) or both side by side (``aux_critic_probabilities_and_one_hot``)."""
+"""What the critics see of the attributes: the auxiliary critic the probabilities (the original), the one-hot
+vectors (``aux_critic_straight_through``) or both side by side (``aux_critic_probabilities_and_one_hot``); the
+critic of features and attributes the probabilities (the original) or both (``critic_probabilities_and_one_hot``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dg_tf import ConfigError, DGConfig, DoppelGANger, Normalization, Output, Ou
 from dg_tf.encoding import Encoding
 from dg_tf.models.build import build_networks
 from dg_tf.models.layers import straight_through
-from dg_tf.training.step import aux_critic_view
+from dg_tf.training.step import aux_critic_view, critic_attribute_view
 
 from conftest import TINY, make_toy_dataset
 
@@ -35,11 +36,16 @@ def test_forward_is_the_one_hot_argmax_and_the_gradient_the_identity():
     np.testing.assert_allclose(tape.gradient(loss, x).numpy(), weights, rtol=1e-6)
 
 
+#: Both critics see the probabilities alone, as in the original.
+ORIGINAL_VIEWS = {"aux_critic_straight_through": False, "aux_critic_probabilities_and_one_hot": False,
+                  "critic_probabilities_and_one_hot": False}
+
+
 def _one_step(dataset, **view: bool) -> DoppelGANger:
-    """A model after exactly one training step (batch = the whole toy set, one epoch), last weights; its auxiliary
-    critic sees the probabilities (the original) unless ``view`` says otherwise."""
+    """A model after exactly one training step (batch = the whole toy set, one epoch), last weights; its critics
+    see the probabilities (the original) unless ``view`` says otherwise."""
     config = DGConfig(**{**TINY, "batch_size": dataset.num_samples, "epochs": 1, "generator_ema": None,
-                         "standing_statistics": False, "aux_critic_probabilities_and_one_hot": False, **view})
+                         "standing_statistics": False, **ORIGINAL_VIEWS, **view})
     return DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
 
 
@@ -77,16 +83,18 @@ def _first_kernel_rows(critic) -> int:
     return _first_kernel(critic).shape[0]
 
 
-def test_both_views_are_the_probabilities_then_the_one_hot_real_attributes():
+@pytest.mark.parametrize("view,field", [(aux_critic_view, "aux_critic_probabilities_and_one_hot"),
+                                        (critic_attribute_view, "critic_probabilities_and_one_hot")])
+def test_both_views_are_the_probabilities_then_the_one_hot_real_attributes(view, field):
     # The toy attributes: a 3-way label and a [0, 1] value (A_real = 4), then 4 min/max columns (A = 8).
     dataset = make_toy_dataset()
-    model = _one_step(dataset, aux_critic_probabilities_and_one_hot=True)
+    model = _one_step(dataset, **{field: True})
     rng = np.random.default_rng(1)
     probabilities, value, addi = rng.dirichlet(np.ones(3), size=5), rng.uniform(size=(5, 1)), rng.uniform(size=(5, 4))
     generated = tf.Variable(np.concatenate([probabilities, value, addi], axis=1).astype(np.float32))
     weights = rng.normal(size=(5, 12)).astype(np.float32)
     with tf.GradientTape() as tape:
-        seen = aux_critic_view(model.config, model.generator, generated)
+        seen = view(model.config, model.generator, generated)
         loss = tf.reduce_sum(seen * weights)
     expected = np.concatenate([generated.numpy(), np.eye(3)[probabilities.argmax(1)], value], axis=1)
     np.testing.assert_allclose(seen.numpy(), expected, atol=1e-7)
@@ -94,8 +102,10 @@ def test_both_views_are_the_probabilities_then_the_one_hot_real_attributes():
     gradient[:, :4] += weights[:, 8:]  # the one-hot part passes its gradient to the probabilities (straight through)
     np.testing.assert_allclose(tape.gradient(loss, generated).numpy(), gradient, rtol=1e-6)
     real = np.concatenate([dataset.attributes[:5], addi], axis=1).astype(np.float32)
-    np.testing.assert_array_equal(aux_critic_view(model.config, model.generator, tf.constant(real)).numpy(),
+    np.testing.assert_array_equal(view(model.config, model.generator, tf.constant(real)).numpy(),
                                   np.concatenate([real, real[:, :4]], axis=1))
+    np.testing.assert_array_equal(view(model.config.replace(**ORIGINAL_VIEWS), model.generator, generated).numpy(),
+                                  generated.numpy())  # the original: the attributes as they are
 
 
 def test_with_both_views_only_the_auxiliary_critic_changes_and_its_input_is_wider():
@@ -108,14 +118,30 @@ def test_with_both_views_only_the_auxiliary_critic_changes_and_its_input_is_wide
     np.testing.assert_array_equal(both.generate(20, seed=0).attributes[:, :3].sum(1), 1.0)
 
 
-def test_both_views_with_differential_privacy_train_the_wider_critic():
+def test_with_both_views_for_the_critic_only_its_input_is_wider():
+    # Both views add the 4 real attribute columns to the critic's input (the series, then the attributes).
     dataset = make_toy_dataset()
-    config = DGConfig(**{**TINY, "epochs": 1, "dp_noise_multiplier": 0.5, "aux_critic_probabilities_and_one_hot": True})
-    _, _, untrained = build_networks(config, Encoding.for_dataset(dataset, config))  # the same seeded initial weights
+    soft, both = _one_step(dataset), _one_step(dataset, critic_probabilities_and_one_hot=True)
+    assert _first_kernel_rows(both.critic) == _first_kernel_rows(soft.critic) + 4
+    assert not _differ(soft.aux_critic.weights, both.aux_critic.weights)  # the critics update in turn: critic first
+    assert _differ(soft.generator.trainable_variables, both.generator.trainable_variables)
+    features, attributes = both.encoding.encode(dataset)
+    seen = np.concatenate([attributes, dataset.attributes], axis=1)  # real rows: [attributes, their real part]
+    np.testing.assert_allclose(both.critic_scores(dataset), both.critic(tf.constant(features), tf.constant(seen))
+                               .numpy()[:, 0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("field,critic", [("aux_critic_probabilities_and_one_hot", "aux_critic"),
+                                          ("critic_probabilities_and_one_hot", "critic")])
+def test_both_views_with_differential_privacy_train_the_wider_critic(field, critic):
+    dataset = make_toy_dataset()
+    config = DGConfig(**{**TINY, "epochs": 1, "dp_noise_multiplier": 0.5, **ORIGINAL_VIEWS, field: True})
+    untrained = dict(zip(("generator", "critic", "aux_critic"),
+                         build_networks(config, Encoding.for_dataset(dataset, config))))  # the same initial weights
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
-    assert _first_kernel_rows(model.aux_critic) == 12
-    trained_rows, initial_rows = _first_kernel(model.aux_critic)[8:], _first_kernel(untrained)[8:]
-    assert np.abs(trained_rows - initial_rows).max() > 1e-4  # the one-hot part learns
+    trained_kernel, initial_kernel = _first_kernel(getattr(model, critic)), _first_kernel(untrained[critic])
+    assert trained_kernel.shape[0] == _first_kernel_rows(getattr(_one_step(dataset), critic)) + 4
+    assert np.abs(trained_kernel[-4:] - initial_kernel[-4:]).max() > 1e-4  # the one-hot part learns
 
 
 def test_straight_through_takes_precedence_over_both_views():
@@ -129,8 +155,8 @@ def test_straight_through_takes_precedence_over_both_views():
     assert not _differ(alone.generator.trainable_variables, with_both.generator.trainable_variables)
 
 
-@pytest.mark.parametrize("field,value", [("aux_critic_probabilities_and_one_hot", False),
-                                         ("aux_critic_straight_through", True)])
-def test_what_the_auxiliary_critic_sees_is_fixed_on_resume(field, value):
+@pytest.mark.parametrize("field", ["aux_critic_probabilities_and_one_hot", "aux_critic_straight_through",
+                                   "critic_probabilities_and_one_hot"])
+def test_what_the_critics_see_is_fixed_on_resume(field):
     with pytest.raises(ConfigError, match=rf"--resume cannot change {field}"):
-        DGConfig().resumed_with({field: value})
+        DGConfig().resumed_with({field: not getattr(DGConfig(), field)})

@@ -72,13 +72,16 @@ def build_networks(
 
 
 def _critic_input_widths(config: DGConfig, encoding: Encoding) -> tuple[int, int]:
-    """Input columns of the critic (``num_packing`` packed series and their attributes, real and min/max)
-    and of the auxiliary critic (the packed attributes alone, with ``aux_critic_input == "both"``
-    and the one-hot view of the real ones beside them: ``training.step.aux_critic_view``)."""
+    """Input columns of the critic (``num_packing`` packed series and their attributes, real and min/max,
+    with ``critic_probabilities_and_one_hot`` the one-hot view of the real ones beside them:
+    ``training.step.critic_attribute_view``) and of the auxiliary critic (the packed attributes alone,
+    likewise widened with ``aux_critic_input == "both"``: ``training.step.aux_critic_view``)."""
     attributes = config.num_packing * (encoding.num_real_attributes + total_dim(encoding.addi_outputs))
     series = config.num_packing * encoding.max_length * total_dim(encoding.model_feature_outputs)
-    one_hot = config.num_packing * encoding.num_real_attributes if config.training.aux_critic_input == "both" else 0
-    return series + attributes, attributes + one_hot
+    one_hot = config.num_packing * encoding.num_real_attributes
+    critic_one_hot = one_hot if config.critic_probabilities_and_one_hot else 0
+    aux_one_hot = one_hot if config.training.aux_critic_input == "both" else 0
+    return series + attributes + critic_one_hot, attributes + aux_one_hot
 
 
 def _memory_floats(config: DGConfig, encoding: Encoding) -> int:

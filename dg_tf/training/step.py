@@ -45,7 +45,8 @@ from dg_tf.training.distribute import Replicas
 from dg_tf.training.dp import DPCriticUpdate
 from dg_tf.training.standing import set_standing_statistics
 
-__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "aux_critic_view", "critic_gradients", "finish_generator"]
+__all__ = ["AveragingAdam", "CriticSlot", "GANStep", "adam", "aux_critic_view", "critic_attribute_view", "critic_gradients",
+           "finish_generator"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,21 +143,40 @@ class CriticSlot:
                 f"{p}/fake": fake_mean, f"{p}/real": real_mean}
 
 
+def _with_one_hot(generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
+    """``[attributes, one-hot view of the real attributes]`` float32 [B, A + A_real] from attributes [B, A].
+
+    The one-hot view is :meth:`~dg_tf.models.generator.Generator.one_hot_attributes`
+    (the labels generation outputs, with the straight-through gradient). Real
+    discrete attributes are one-hot already, and the one-hot view of a one-hot
+    vector is that vector exactly, so real rows go through the same function.
+    """
+    real = attributes[:, :total_dim(generator.attribute_outputs)]
+    return tf.concat([attributes, generator.one_hot_attributes(real)], axis=-1)
+
+
+def critic_attribute_view(config: DGConfig, generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
+    """Attributes float32 [B, A] (real or generated) as the critic of features and attributes scores them.
+
+    The attributes as they are (the original), or with
+    ``config.critic_probabilities_and_one_hot`` the one-hot view of the real
+    ones beside them (:func:`_with_one_hot`), [B, A + A_real].
+    """
+    return _with_one_hot(generator, attributes) if config.critic_probabilities_and_one_hot else attributes
+
+
 def aux_critic_view(config: DGConfig, generator: Generator, attributes: tf.Tensor) -> tf.Tensor:
     """Attributes float32 [B, A] (real or generated) as the auxiliary (or retraining's attribute) critic scores them.
 
     By ``config.training.aux_critic_input``: ``"probabilities"``, the
     attributes as they are (the original); ``"one_hot"``, the one-hot vectors
     generation outputs (:meth:`~dg_tf.models.generator.Generator.one_hot_attributes`),
-    [B, A]; ``"both"``, ``[attributes, one-hot view of the real attributes]``,
-    [B, A + A_real]. Real discrete
-    attributes are one-hot already, and the one-hot view of a one-hot vector
-    is that vector exactly, so real rows go through the same function.
+    [B, A]; ``"both"``, ``[attributes, one-hot view of the real attributes]``
+    (:func:`_with_one_hot`), [B, A + A_real].
     """
     seen = config.training.aux_critic_input
     if seen == "both":
-        real = attributes[:, :total_dim(generator.attribute_outputs)]
-        return tf.concat([attributes, generator.one_hot_attributes(real)], axis=-1)
+        return _with_one_hot(generator, attributes)
     return generator.one_hot_attributes(attributes) if seen == "one_hot" else attributes
 
 
@@ -209,8 +229,8 @@ class GANStep:
         critics: the critic, then the auxiliary critic (if any), as :class:`CriticSlot`.
         dp: the DP-SGD critic update, or ``None`` without differential privacy.
         dp_real_rows: with DP, all real rows as the critics see them (features,
-            attributes, :func:`aux_critic_view` of them), which its Poisson
-            samples draw from.
+            :func:`critic_attribute_view` and :func:`aux_critic_view` of the
+            attributes), which its Poisson samples draw from.
 
     Raises:
         ConfigError: ``batch_size`` does not split evenly across the replicas.
@@ -238,7 +258,7 @@ class GANStep:
                                                config.aux_gradient_penalty_weight, "attr_d", sees_features=False))
         self.dp = DPCriticUpdate(config, self.num_samples) if config.training.differentially_private else None
         if self.dp is not None:  # each DP critic round samples all rows, as the critics see them (computed once)
-            self.dp_real_rows = (self.real_features, self.real_attributes,
+            self.dp_real_rows = (self.real_features, critic_attribute_view(config, generator, self.real_attributes),
                                  aux_critic_view(config, generator, self.real_attributes))
 
     # ------------------------------------------------------------ the algorithm
@@ -296,10 +316,11 @@ class GANStep:
         return self.critic_inputs(generated["features"], generated["attributes"])
 
     def critic_inputs(self, features: tf.Tensor, attributes: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """Real or generated rows as the critics see them: packed (features, attributes, :func:`aux_critic_view`
-        of the attributes), from features [B*k, L, D] and attributes [B*k, A]."""
+        """Real or generated rows as the critics see them: packed (features, :func:`critic_attribute_view` and
+        :func:`aux_critic_view` of the attributes), from features [B*k, L, D] and attributes [B*k, A]."""
         k = self.config.num_packing
-        seen = aux_critic_view(self.config, self.generator, attributes)
+        attributes, seen = (critic_attribute_view(self.config, self.generator, attributes),
+                            aux_critic_view(self.config, self.generator, attributes))
         return pack(features, k), pack(attributes, k), pack(seen, k)
 
     # ------------------------------------------------------------ its inputs
