@@ -249,7 +249,12 @@ class TrainingConfig(_Group):
             their discrete part]``, instead of the probabilities alone (the
             original). It then judges each series beside the label that
             generation outputs with it, not only beside the probabilities.
-            Widens that critic's input, so it cannot change on resume.
+            Widens that critic's input, so it cannot change on resume. Off
+            by default: with ``aux_critic_straight_through`` it gives back
+            BasicMotions' classification accuracy that the latter costs
+            (0.45 -> 0.625) but costs ACSF1's per-label statistics; against
+            the defaults it helps FCC MBA and hurts ACSF1
+            (``benchmarks/README.md``, e26 and e28).
         gradient_penalty_weight / aux_gradient_penalty_weight: WGAN-GP lambda of
             the critic and the auxiliary critic.
 
