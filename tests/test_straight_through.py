@@ -123,7 +123,7 @@ def test_with_both_views_for_the_critic_only_its_input_is_wider():
     dataset = make_toy_dataset()
     soft, both = _one_step(dataset), _one_step(dataset, critic_probabilities_and_one_hot=True)
     assert _first_kernel_rows(both.critic) == _first_kernel_rows(soft.critic) + 4
-    assert not _differ(soft.aux_critic.weights, both.aux_critic.weights)  # the critics update in turn: critic first
+    assert not _differ(soft.aux_critic.weights, both.aux_critic.weights)  # its inputs do not depend on the critic
     assert _differ(soft.generator.trainable_variables, both.generator.trainable_variables)
     features, attributes = both.encoding.encode(dataset)
     seen = np.concatenate([attributes, dataset.attributes], axis=1)  # real rows: [attributes, their real part]
@@ -136,11 +136,12 @@ def test_with_both_views_for_the_critic_only_its_input_is_wider():
 def test_both_views_with_differential_privacy_train_the_wider_critic(field, critic):
     dataset = make_toy_dataset()
     config = DGConfig(**{**TINY, "epochs": 1, "dp_noise_multiplier": 0.5, **ORIGINAL_VIEWS, field: True})
-    untrained = dict(zip(("generator", "critic", "aux_critic"),
-                         build_networks(config, Encoding.for_dataset(dataset, config))))  # the same initial weights
+    def untrained(config):  # the networks a model of ``config`` starts from (the same seeded initial weights)
+        networks = build_networks(config, Encoding.for_dataset(dataset, config))
+        return dict(zip(("generator", "critic", "aux_critic"), networks))
     model = DoppelGANger(config, dataset.feature_outputs, dataset.attribute_outputs).fit(dataset)
-    trained_kernel, initial_kernel = _first_kernel(getattr(model, critic)), _first_kernel(untrained[critic])
-    assert trained_kernel.shape[0] == _first_kernel_rows(getattr(_one_step(dataset), critic)) + 4
+    trained_kernel, initial_kernel = _first_kernel(getattr(model, critic)), _first_kernel(untrained(config)[critic])
+    assert trained_kernel.shape[0] == _first_kernel_rows(untrained(config.replace(**{field: False}))[critic]) + 4
     assert np.abs(trained_kernel[-4:] - initial_kernel[-4:]).max() > 1e-4  # the one-hot part learns
 
 

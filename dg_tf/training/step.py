@@ -319,9 +319,9 @@ class GANStep:
         """Real or generated rows as the critics see them: packed (features, :func:`critic_attribute_view` and
         :func:`aux_critic_view` of the attributes), from features [B*k, L, D] and attributes [B*k, A]."""
         k = self.config.num_packing
-        attributes, seen = (critic_attribute_view(self.config, self.generator, attributes),
-                            aux_critic_view(self.config, self.generator, attributes))
-        return pack(features, k), pack(attributes, k), pack(seen, k)
+        seen_by_critic = critic_attribute_view(self.config, self.generator, attributes)
+        seen_by_aux_critic = aux_critic_view(self.config, self.generator, attributes)
+        return pack(features, k), pack(seen_by_critic, k), pack(seen_by_aux_critic, k)
 
     # ------------------------------------------------------------ its inputs
     def __call__(self, real: tuple[tf.Tensor, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
