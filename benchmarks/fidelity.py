@@ -63,7 +63,9 @@ import pandas as pd
 
 from benchmarks.bench import machine_description
 from benchmarks.common import ARCHITECTURES, temporary_name, thread_environment, write_case, write_json
-from benchmarks.fidelity_cases import CASES, FidelityCase, FidelityJob, Series, batch_size, split_ids, table_series
+from benchmarks.fidelity_cases import (
+    CASES, DEFAULT_CASES, FidelityCase, FidelityJob, Series, batch_size, split_ids, table_series,
+)
 from benchmarks.peer_env import DEFAULT_VENV, ensure_peer_venv
 
 __all__ = ["main", "score", "MEASURES"]
@@ -93,7 +95,8 @@ MEASURES = {
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}")
+    parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
+                        help=f"comma-separated subset of {', '.join(CASES)} [{','.join(DEFAULT_CASES)}]")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="dg_tf, gretel or both (default)")
     parser.add_argument("--seeds", type=int, default=3, help="training seeds per system (0 .. N-1)")
     parser.add_argument("--epochs", type=int, help="override every case's epochs (quick looks; not comparable)")
@@ -146,6 +149,8 @@ def prepare(case: FidelityCase, args: argparse.Namespace, folder: Path) -> dict[
         if not source.is_file():
             raise SystemExit(f"{source}: not found (the harness reads the shared tables; pass --data-dir)")
         frame = pd.read_csv(source).sort_values([case.id_column, case.time_column], kind="stable")
+        if case.derived is not None:
+            frame = case.derived.add_to(frame, case.id_column, case.feature_columns)
         ids = np.unique(frame[case.id_column])[: args.max_series]
         train_ids, held_ids = split_ids(ids)
         train_frame = frame[frame[case.id_column].isin(train_ids)]

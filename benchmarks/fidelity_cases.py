@@ -6,7 +6,10 @@ pandas 1.5, no dg_tf), so it imports only NumPy and pandas.
 Datasets (:data:`CASES`): the bundled FCC MBA triple and the three real long
 tables of the shared data folder (UCR/UEA archive: BasicMotions, fixed length
 100, 6 features; PickupGestureWiimoteZ, variable length 29..361, 1 feature;
-ACSF1, fixed length 1460, 1 feature), each with a class-like attribute. Each
+ACSF1, fixed length 1460, 1 feature), each with a class-like attribute; and two
+cases run only when named (not in :data:`DEFAULT_CASES`) that give two of those
+tables a second attribute derived from each series (:class:`DerivedLabel`), for
+questions about several attributes, which only FCC MBA has otherwise. Each
 case fixes what both systems get alike: ``sample_len`` (about 50 LSTM passes,
 paper §4.4; MBA keeps its bundled 8), ``epochs`` (about 1,000 training steps,
 2,000 for MBA as its default job) and the batch size (the training split
@@ -26,19 +29,49 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CASES", "FidelityCase", "FidelityJob", "HOLDOUT_FRACTION", "Series", "label_text", "split_ids",
-           "table_series"]
+__all__ = ["CASES", "DEFAULT_CASES", "DerivedLabel", "FidelityCase", "FidelityJob", "HOLDOUT_FRACTION", "Series",
+           "label_text", "split_ids", "table_series"]
 
 REPO = Path(__file__).resolve().parent.parent
 #: Fraction of each dataset's series held out as the real-vs-real floor.
 HOLDOUT_FRACTION = 0.25
 #: Largest training batch (the paper's 100).
 MAX_BATCH = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class DerivedLabel:
+    """A discrete attribute computed from each series of a table: the third of a per-series statistic it falls in.
+
+    Attributes:
+        column: the new attribute column.
+        statistic: ``"length"``, the series' number of steps; ``"spread"``, the
+            standard deviation of each of the first ``features`` feature
+            columns over the series' steps, mean over those columns.
+        levels: the labels of the low, middle and high third (``pandas.qcut``:
+            equal numbers of series, as far as ties allow).
+        features: how many leading feature columns ``"spread"`` reads.
+    """
+
+    column: str
+    statistic: Literal["length", "spread"]
+    levels: tuple[str, str, str]
+    features: int = 1
+
+    def add_to(self, frame: pd.DataFrame, id_column: str, feature_columns: tuple[str, ...]) -> pd.DataFrame:
+        """``frame`` (long: one row per step) with :attr:`column` added, the same label on every row of a series."""
+        groups = frame.groupby(id_column, sort=True)
+        if self.statistic == "length":
+            values = groups.size()
+        else:
+            values = groups[list(feature_columns[: self.features])].std().mean(axis=1)
+        thirds = pd.qcut(values, 3, labels=list(self.levels))
+        return frame.assign(**{self.column: frame[id_column].map(thirds).astype(str)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +89,8 @@ class FidelityCase:
         label_attribute: the attribute whose label TSTR predicts.
         id_column / time_column / attribute_columns / feature_columns: the
             table's columns (tables only); every attribute is discrete.
+        derived: an attribute added to the table before it is split (tables
+            only; its column is one of ``attribute_columns``).
     """
 
     name: str
@@ -69,6 +104,7 @@ class FidelityCase:
     time_column: str = "step"
     attribute_columns: tuple[str, ...] = ("class",)
     feature_columns: tuple[str, ...] = ("dim_0",)
+    derived: DerivedLabel | None = None
 
 
 CASES = {
@@ -84,8 +120,19 @@ CASES = {
                      "table", "PickupGestureWiimoteZ.csv", sample_len=7, epochs=1000, label_attribute="class"),
         FidelityCase("acsf1", "ACSF1: 200 x 1460 steps, 1 feature, 10 classes",
                      "table", "ACSF1.csv", sample_len=20, epochs=500, label_attribute="class"),
+        FidelityCase("basic_motions_intensity", "BasicMotions with a second attribute: the third of its "
+                     "accelerometer spread", "table", "BasicMotions.csv", sample_len=2, epochs=1000,
+                     label_attribute="class", attribute_columns=("class", "intensity"),
+                     feature_columns=tuple(f"dim_{i}" for i in range(6)),
+                     derived=DerivedLabel("intensity", "spread", ("low", "mid", "high"), features=3)),
+        FidelityCase("pickup_gesture_duration", "PickupGestureWiimoteZ with a second attribute: the third of "
+                     "its length", "table", "PickupGestureWiimoteZ.csv", sample_len=7, epochs=1000,
+                     label_attribute="class", attribute_columns=("class", "duration"),
+                     derived=DerivedLabel("duration", "length", ("short", "medium", "long"))),
     )
 }
+#: The cases a run without ``--cases`` measures: the four real datasets as they are.
+DEFAULT_CASES = ("fcc_mba", "basic_motions", "pickup_gesture", "acsf1")
 
 
 def split_ids(ids: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 from benchmarks.fidelity import MEASURES, score  # noqa: E402
 from benchmarks.fidelity_cases import (  # noqa: E402
-    CASES, HOLDOUT_FRACTION, Series, batch_size, label_text, split_ids, table_series,
+    CASES, DEFAULT_CASES, HOLDOUT_FRACTION, DerivedLabel, Series, batch_size, label_text, split_ids, table_series,
 )
 
 
@@ -85,6 +85,31 @@ def test_split_batch_and_labels():
     assert [batch_size(n) for n in (60, 75, 150, 450, 101)] == [60, 75, 75, 90, 50]
     np.testing.assert_array_equal(label_text(np.array([9.0, 3, "x"], dtype=object)), ["9", "3", "x"])
     np.testing.assert_array_equal(label_text(np.array([2.5, 7])), ["2.5", "7"])
+
+
+def test_derived_labels_are_the_thirds_of_each_series_statistic():
+    # Six series, ids not in row order. By length: 1..6 steps.
+    lengths = {16: 1, 15: 2, 14: 3, 13: 4, 12: 5, 11: 6}
+    frame = pd.DataFrame([(i, t) for i, n in lengths.items() for t in range(n)], columns=["series_id", "step"])
+    frame["dim_0"] = 0.0
+    by_length = DerivedLabel("duration", "length", ("short", "medium", "long")).add_to(frame, "series_id", ("dim_0",))
+    assert by_length.groupby("series_id")["duration"].agg(set).to_dict() == {
+        16: {"short"}, 15: {"short"}, 14: {"medium"}, 13: {"medium"}, 12: {"long"}, 11: {"long"}}
+    assert list(by_length.columns) == [*frame.columns, "duration"] and len(by_length) == len(frame)
+    # By spread: four steps each; dim_0's spread rises with the id, dim_1's (ten times larger) falls.
+    ids, steps = np.repeat(np.arange(6), 4), np.tile(np.arange(4.0), 6)
+    frame = pd.DataFrame({"series_id": ids, "step": steps, "dim_0": (ids + 1) * steps, "dim_1": 10 * (6 - ids) * steps})
+    levels = ("low", "mid", "high")
+    first = DerivedLabel("level", "spread", levels).add_to(frame, "series_id", ("dim_0", "dim_1"))
+    both = DerivedLabel("level", "spread", levels, features=2).add_to(frame, "series_id", ("dim_0", "dim_1"))
+    spread_of = lambda columns: frame.groupby("series_id")[columns].agg(lambda x: np.std(x, ddof=1)).mean(axis=1)
+    for derived, columns in ((first, ["dim_0"]), (both, ["dim_0", "dim_1"])):
+        ranked = spread_of(columns).sort_values().index
+        labels = derived.groupby("series_id")["level"].first()
+        assert [labels[i] for i in ranked] == ["low", "low", "mid", "mid", "high", "high"]
+    assert first.groupby("series_id")["level"].first().tolist() == ["low", "low", "mid", "mid", "high", "high"]
+    assert both.groupby("series_id")["level"].first().tolist() == ["high", "high", "mid", "mid", "low", "low"]
+    assert set(DEFAULT_CASES) < set(CASES) and all(CASES[name].derived is None for name in DEFAULT_CASES)
 
 
 def test_table_series_pads_groups_in_id_order():
