@@ -222,9 +222,10 @@ class TrainingConfig(_Group):
             Off by default: across the four datasets of ``benchmarks.fidelity``
             it helped three (FCC MBA's attributes, ACSF1's and PickupGesture's
             autocorrelation) and hurt BasicMotions (classification accuracy
-            0.70 -> 0.47); with several attributes, for conditional generation,
-            it fits their joint distribution better (README, "Conditioning on
-            labels").
+            0.70 -> 0.47); on FCC MBA's several attributes, for conditional
+            generation, it fits their joint distribution better (README,
+            "Conditioning on labels"), but on two other datasets given a second
+            attribute it made the attributes worse (``benchmarks/README.md``, e30).
         aux_critic_probabilities_and_one_hot: the auxiliary critic (and the
             attribute critic of ``retrain_attributes``) scores both views of
             the generated attributes side by side, ``[probabilities, one-hot
