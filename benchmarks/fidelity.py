@@ -1,7 +1,7 @@
 """dg_tf against gretel-synthetics' DGAN on real data, for fidelity: ``python -m benchmarks.fidelity``.
 
-For each dataset (:data:`benchmarks.fidelity_cases.CASES`: the bundled FCC MBA
-triple and three real long tables) it
+For each dataset (``--cases``, by default :data:`benchmarks.fidelity_cases.DEFAULT_CASES`:
+the bundled FCC MBA triple and three real long tables) it
 
 1. prepares the data once: a seeded split of the series into training data
    and a held-out quarter, written as the file a user would train on (a CSV
