@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from benchmarks.common import replace_marked_section
-from benchmarks.fidelity import MEASURES, _cell
+from benchmarks.fidelity import MEASURES, _cell, resampled_labels_note
 
 __all__ = ["main", "merge"]
 
@@ -34,7 +34,8 @@ SHARED = ("train_series", "held_out_series", "max_length", "sample_len", "epochs
 
 
 def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-    """case -> {"floor", the shared settings, "systems": name -> summary} over all ``reports``.
+    """case -> {"floor", the shared settings, "systems": name -> summary} over all ``reports``
+    (and "resampled_labels", the exact label model's ``attribute_tv``, where a report has it).
 
     ``suffixes[i]`` (default none) is appended to the name of every system of ``reports[i]``.
 
@@ -48,6 +49,8 @@ def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = No
             differ = [key for key in SHARED if merged[key] != case[key]]
             if differ:
                 raise ValueError(f"{name}: reports differ in {', '.join(differ)}")
+            if "resampled_labels" in case:
+                merged.setdefault("resampled_labels", case["resampled_labels"])
             for system, entry in case["systems"].items():
                 merged["systems"][system + suffix] = entry["summary"]
     return cases
@@ -67,7 +70,7 @@ def format_comparison(cases: dict[str, dict[str, Any]]) -> str:
             floor = case["floor"][measure]
             lines.append(f"| {measure} | {'—' if floor is None else f'{floor:.3g}'} | "
                          + " | ".join(_cell(case["systems"][s][measure]) for s in systems) + f" | {best} |")
-        lines.append("")
+        lines += resampled_labels_note(case) + [""]
     return "\n".join(lines)
 
 
@@ -75,11 +78,13 @@ BEGIN, END = "<!-- fidelity:begin -->", "<!-- fidelity:end -->"
 
 
 def format_summary(cases: dict[str, dict[str, Any]], reports: Sequence[dict[str, Any]]) -> str:
-    """A row per dataset and system (the floor first), a column per measure: medians over seeds."""
+    """A row per dataset and system (the floors first), a column per measure: medians over seeds."""
     head = "| dataset | data | " + " | ".join(MEASURES) + " |"
     lines = [head, "|" + "---|" * (len(MEASURES) + 2)]
     for name, case in cases.items():
         rows = [("held-out real (floor)", case["floor"])]
+        if "resampled_labels" in case:
+            rows.append(("exact label model (floor)", dict.fromkeys(MEASURES) | case["resampled_labels"]))
         rows += [(system, {m: (v or {}).get("median") for m, v in summary.items()})
                  for system, summary in case["systems"].items()]
         for label, values in rows:

@@ -6,7 +6,9 @@ the bundled FCC MBA data (``--systems dg_tf``), a few series and one epoch.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import subprocess
 import sys
 
@@ -18,7 +20,7 @@ from conftest import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks.fidelity import MEASURES, score  # noqa: E402
+from benchmarks.fidelity import MEASURES, resampled_labels_tv, score  # noqa: E402
 from benchmarks.fidelity_cases import (  # noqa: E402
     CASES, DEFAULT_CASES, HOLDOUT_FRACTION, DerivedLabel, Series, batch_size, label_text, split_ids, table_series,
 )
@@ -55,6 +57,39 @@ def test_score_of_the_real_data_itself_is_zero_and_of_known_differences_is_exact
     shorter = Series(real.features, np.array([5, 7, 12, 12, 12, 12]), real.labels, ("x",), ("kind",))
     result = score(real, held, shorter, label_attribute=0, sample_len=2)
     assert result["short_fraction"] == pytest.approx(2 / 6) and result["too_short_fraction"] == pytest.approx(1 / 6)
+
+
+def _multinomial_tv_median(probabilities, draws):
+    """Median of the total variation between ``draws`` multinomial draws' frequencies and ``probabilities``,
+    by enumerating every outcome."""
+    outcomes = {}
+    for counts in itertools.product(range(draws + 1), repeat=len(probabilities)):
+        if sum(counts) != draws:
+            continue
+        chance = math.factorial(draws) / math.prod(map(math.factorial, counts)) * math.prod(
+            p ** c for p, c in zip(probabilities, counts))
+        tv = round(0.5 * sum(abs(c / draws - p) for p, c in zip(probabilities, counts)), 12)
+        outcomes[tv] = outcomes.get(tv, 0.0) + chance
+    cumulative = np.cumsum([outcomes[tv] for tv in sorted(outcomes)])
+    return sorted(outcomes)[int(np.searchsorted(cumulative, 0.5))]
+
+
+def test_resampled_labels_tv_is_the_sampling_floor_of_an_exact_label_model():
+    # labels a, a, b, c and 6 series drawn: the median of TV over the multinomial outcomes is 0.25
+    # (P(TV <= 1/6) = 0.44, P(TV <= 1/4) = 0.75), not 0 as for the labels themselves.
+    labels = np.array([["a"], ["a"], ["b"], ["c"]])
+    expected = _multinomial_tv_median([0.5, 0.25, 0.25], 6)
+    assert expected == pytest.approx(0.25)
+    for seed in range(3):
+        assert resampled_labels_tv(labels, 6, seed) == pytest.approx(expected)
+    assert resampled_labels_tv(np.array([["a"], ["b"], ["a"], ["b"]]), 4) == pytest.approx(
+        _multinomial_tv_median([0.5, 0.5], 4))
+    assert resampled_labels_tv(np.full((5, 1), "x"), 3) == 0.0  # one label: every draw is exact
+    # the mean over attributes: a second attribute of one label halves every draw's TV
+    assert resampled_labels_tv(np.column_stack([labels[:, 0], np.full(4, "x")]), 6) == pytest.approx(expected / 2)
+    # more series, less sampling error: 4 equally common classes, 600 series drawn instead of 6
+    four = np.array([["a"], ["b"], ["c"], ["d"]])
+    assert resampled_labels_tv(four, 600) < resampled_labels_tv(four, 60) / 2
 
 
 def test_score_scales_features_by_the_real_training_range():
@@ -148,6 +183,9 @@ def test_ci_sized_run_of_dg_tf_on_the_bundled_data(tmp_path):
     assert run["score"]["short_fraction"] == 0.0 and case["floor"]["length_w1"] == 0.0
     assert report["commit"] and report["machine"]["cores"] >= 1
     assert "| acf_mse |" in (tmp_path / "fidelity.md").read_text()
+    exact = case["resampled_labels"]["attribute_tv"]
+    assert f"exact label model generating 30 series (the training labels resampled, median of 2000): {exact:.3g}." \
+        in (tmp_path / "fidelity.md").read_text()
     # both systems get dg_tf's default sizes: the paper's (appendix B: LSTM 1 x 100, critics 4 x 200), feature noise 20
     assert report["settings"]["architecture"] == "noise20"
     assert (run["config"]["feature_noise_dim"], run["config"]["attribute_noise_dim"]) == (20, 5)
@@ -170,6 +208,10 @@ def test_readme_section_is_rendered_from_the_reports():
               "cases": {"toy": case}}
     body = format_summary(merge([report]), [report])
     assert "| toy | held-out real (floor) | 0.25 |" in body and "| toy | dg_tf | 0.5 |" in body
+    assert "exact label model" not in body  # reports written before it existed
+    labelled = dict(report, cases={"toy": dict(case, resampled_labels={"attribute_tv": 0.125})})
+    rows = format_summary(merge([report, labelled]), [report]).splitlines()
+    assert rows[3] == "| toy | exact label model (floor) | — | — | — | — | 0.125 | — | — | — |"
     assert "at commit `abc1234`" in body
     text = f"intro\n{BEGIN}\nold table\n{END}\noutro\n"
     assert replace_section(text, body, "R.md") == f"intro\n{BEGIN}\n{body}\n{END}\noutro\n"
