@@ -6,7 +6,8 @@ Markdown table per case with a column per system of every report (median
 over seeds, and the spread), the floor, and the best column per measure. A
 system of a later report replaces the one of the same name of an earlier
 report, unless ``=SUFFIX`` after the report's path renames its systems
-(``fidelity-gretel-noise20.json=", noise 20"`` shows the peer at both widths). It
+(``fidelity-gretel-noise20.json=", noise 20"`` shows the peer at both widths), and
+``--rename OLD=NEW`` gives a system another name in every report. It
 is how candidate changes were compared (the variants of one dataset must come
 from runs with the same split, epochs and seeds; the script checks that).
 
@@ -33,11 +34,13 @@ __all__ = ["main", "merge"]
 SHARED = ("train_series", "held_out_series", "max_length", "sample_len", "epochs", "batch_size")
 
 
-def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = None,
+          renames: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """case -> {"floor", the shared settings, "systems": name -> summary} over all ``reports``
     (and "resampled_labels", the exact label model's ``attribute_tv``, where a report has it).
 
-    ``suffixes[i]`` (default none) is appended to the name of every system of ``reports[i]``.
+    ``suffixes[i]`` (default none) is appended to the name of every system of ``reports[i]``, after
+    ``renames`` (old name -> new name, every report) has renamed it.
 
     Raises:
         ValueError: two reports ran a case with different settings.
@@ -52,7 +55,7 @@ def merge(reports: Sequence[dict[str, Any]], suffixes: Sequence[str] | None = No
             if "resampled_labels" in case:
                 merged.setdefault("resampled_labels", case["resampled_labels"])
             for system, entry in case["systems"].items():
-                merged["systems"][system + suffix] = entry["summary"]
+                merged["systems"][(renames or {}).get(system, system) + suffix] = entry["summary"]
     return cases
 
 
@@ -110,10 +113,16 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity_compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", help="fidelity*.json files, each optionally =SUFFIX for its systems' names")
     parser.add_argument("--readme", type=Path, help="rewrite this file's fidelity section instead of printing")
+    parser.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                        help="show system OLD of every report as NEW (e.g. gretel-paper=gretel: the peer at the "
+                             "paper's sizes, run under a --tag, beside earlier reports that call it gretel)")
     args = parser.parse_args(argv)
     paths, suffixes = zip(*(report.partition("=")[::2] for report in args.reports))
+    renames = dict(rename.partition("=")[::2] for rename in args.rename)
+    if not all(renames) or not all(renames.values()):
+        parser.error(f"--rename needs OLD=NEW, got {args.rename}")
     reports = [json.loads(Path(path).read_text()) for path in paths]
-    cases = merge(reports, suffixes)
+    cases = merge(reports, suffixes, renames)
     if args.readme is None:
         table = format_comparison(cases)
         print(table)

@@ -198,8 +198,8 @@ def test_ci_sized_run_of_dg_tf_on_the_bundled_data(tmp_path):
     assert untagged.returncode == 2 and "need a --tag" in untagged.stderr
 
 
-def test_readme_section_is_rendered_from_the_reports():
-    from benchmarks.fidelity_compare import BEGIN, END, format_summary, merge, replace_section
+def test_readme_section_is_rendered_from_the_reports(tmp_path):
+    from benchmarks.fidelity_compare import BEGIN, END, format_summary, main, merge, replace_section
 
     summary = {m: {"median": 0.5, "min": 0.4, "max": 0.6} for m in MEASURES}
     case = {"train_series": 3, "held_out_series": 1, "max_length": 4, "sample_len": 1, "epochs": 2, "batch_size": 3,
@@ -219,6 +219,18 @@ def test_readme_section_is_rendered_from_the_reports():
         replace_section("no markers", body, "R.md")
     both = merge([report, report], ["", " (again)"])["toy"]["systems"]
     assert list(both) == ["dg_tf", "dg_tf (again)"]
+    tagged = dict(report, cases={"toy": dict(case, systems={"gretel-paper": {"summary": {
+        m: {"median": 0.75, "min": 0.75, "max": 0.75} for m in MEASURES}}})})
+    renamed = merge([report, tagged], ["", " (late)"], {"gretel-paper": "gretel"})["toy"]["systems"]
+    assert list(renamed) == ["dg_tf", "gretel (late)"] and renamed["gretel (late)"]["tstr"]["median"] == 0.75
+    (tmp_path / "a.json").write_text(json.dumps(report))
+    (tmp_path / "b.json").write_text(json.dumps(tagged))
+    (tmp_path / "R.md").write_text(f"{BEGIN}\n{END}\n")
+    main([str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--rename", "gretel-paper=gretel",
+          "--readme", str(tmp_path / "R.md")])
+    assert "| toy | gretel | 0.75 |" in (tmp_path / "R.md").read_text()
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "a.json"), "--rename", "gretel-paper"])
     other = dict(report, cases={"toy": dict(case, epochs=3)})
     with pytest.raises(ValueError, match="toy: reports differ in epochs"):
         merge([report, other])
